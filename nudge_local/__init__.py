@@ -1,0 +1,48 @@
+"""nudge-local: a large base model nudged by a small instruction-tuned model, on llama.cpp.
+
+The public surface is what ``__all__`` lists; modules starting with ``_`` are private.
+"""
+
+from __future__ import annotations
+
+from ._backend import Backend
+from ._controller import RuleConfig
+from ._errors import (
+    CatalogError,
+    ChatTemplateError,
+    ContextOverflowError,
+    ModelFileError,
+    ModelNotInstalledError,
+    NudgeError,
+    SettingError,
+)
+from ._nudger import InstructBaseWarning, Nudger, NudgeStream
+from ._prompts import DEFAULT_SYSTEM, PromptFormat
+from ._settings import ModelSettings
+from ._types import NudgeResult, Piece, Span, Stats
+
+__version__ = "0.1.0"
+
+
+__all__ = [
+    "Backend",
+    "CatalogError",
+    "ChatTemplateError",
+    "ContextOverflowError",
+    "DEFAULT_SYSTEM",
+    "InstructBaseWarning",
+    "ModelFileError",
+    "ModelNotInstalledError",
+    "ModelSettings",
+    "NudgeError",
+    "NudgeResult",
+    "NudgeStream",
+    "Nudger",
+    "Piece",
+    "PromptFormat",
+    "RuleConfig",
+    "SettingError",
+    "Span",
+    "Stats",
+    "__version__",
+]

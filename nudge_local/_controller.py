@@ -1,0 +1,379 @@
+"""The nudging rule as a state machine over two :class:`Session` objects.
+
+Follows ``shared/docs/nudging.md`` (the behaviour of the authors' ``completion_with_nudging``).
+Deliberate differences, all also listed in the README:
+
+* The base model decides token by token instead of decoding 16-token chunks and cutting them
+  at the first uncertain token, so no base token is decoded and then thrown away. The
+  repetition guards therefore judge the *accepted* tokens of each 16-token chunk (the
+  reference judges all 16, including those after the uncertain one).
+* Nudge drafts are drawn lazily by default (``lazy_drafts``): the nudging model stops drafting
+  once the base has taken over. This is the reference's result except in one case: the
+  reference appends a whole draft and ends the answer when the nudging model's EOS falls
+  anywhere within its 16 tokens, even after a word where the base would have taken over;
+  lazily, that EOS is never drafted and the base writes on. ``lazy_drafts=False`` drafts all
+  16 tokens and checks every word boundary in one batched base evaluation, exactly as the
+  reference does.
+* Lengths are counted in the base model's tokens (the reference counts GPT-3.5 tokens).
+* A token limit or the gamma gate never cuts a UTF-8 character in half: a model keeps writing
+  (at most 3 more tokens) until the character is complete.
+* A base EOS never takes over from a nudge and ends a base turn (the nudging model then decides
+  how the answer ends).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from ._sampling import Sampler, top1
+from ._session import Session, _ContextFull
+from ._text import Utf8Assembler, is_repetitive_chunk, kept_text, split_draft
+from ._types import Piece, Source, StopReason
+
+# A model may write this many tokens past a limit to finish a character split across tokens.
+_CHAR_SLACK = 3
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    gamma: float = 0.4
+    max_tokens: int = 256
+    draft_tokens: int = 16
+    chunk_tokens: int = 16
+    max_rounds: int = 150
+    stuck_repeats: int = 3
+    repeat_min_words: int = 5
+    lazy_drafts: bool = True
+
+
+@dataclass
+class Counters:
+    output_tokens: int = 0
+    base_generated: int = 0
+    nudging_generated: int = 0
+    rounds: int = 0
+    nudges: int = 0
+
+
+class _Stop(Exception):
+    def __init__(self, reason: StopReason):
+        self.reason = reason
+
+
+@dataclass
+class _Draft:
+    """A nudge draft the nudging model writes on demand (``step``) up to its token limit."""
+
+    session: Session
+    logits: np.ndarray
+    sampler: Sampler
+    limit: int
+    text: str = ""
+    tokens: int = 0
+    finished: bool = False
+    eos: bool = False
+    _pending: int | None = None
+    _utf8: Utf8Assembler = field(default_factory=Utf8Assembler)
+
+    def step(self) -> None:
+        if self.finished:
+            return
+        if self._pending is not None:
+            # Evaluate the previous token only now that the next one is wanted: the last
+            # token of a draft is never evaluated for nothing.
+            self.logits = self.session.push(self._pending)
+            self._pending = None
+        token = self.sampler.pick(self.logits, int(np.argmax(self.logits)))
+        if self.session.backend.is_eog(token):
+            self.finished = self.eos = True
+            return
+        self.text += self._utf8.feed(self.session.backend.token_bytes(token))
+        self.tokens += 1
+        self._pending = token
+        over = self.tokens >= self.limit
+        if (over and not self._utf8.pending) or self.tokens >= self.limit + _CHAR_SLACK:
+            self.finished = True
+        elif not self.session.room(2):
+            self.finished = True
+
+    def fill(self) -> None:
+        while not self.finished:
+            self.step()
+
+    def words(self) -> tuple[str, list[str]]:
+        return split_draft(self.text)
+
+
+class Controller:
+    """Runs one generation. Iterate :meth:`run` for pieces; read :attr:`stop_reason` after."""
+
+    def __init__(
+        self,
+        base: Session | None,
+        nudging: Session | None,
+        config: RuleConfig,
+        base_sampler: Sampler,
+        nudging_sampler: Sampler,
+        cancel: threading.Event | None = None,
+    ):
+        self.base = base
+        self.nudging = nudging
+        self.cfg = config
+        self.base_sampler = base_sampler
+        self.nudging_sampler = nudging_sampler
+        self.cancel = cancel or threading.Event()
+        self.counters = Counters()
+        self.answer = ""
+        self.stop_reason: StopReason | None = None
+
+    # -- public -------------------------------------------------------------------------------
+    def run(self, only: Source | None = None) -> Iterator[Piece]:
+        try:
+            if only is None:
+                yield from self._nudged()
+            else:
+                yield from self._solo(self.base if only == "base" else self.nudging, only)
+        except _Stop as stop:
+            self.stop_reason = stop.reason
+        except _ContextFull:
+            self.stop_reason = "context"
+
+    # -- one model alone ----------------------------------------------------------------------
+    def _solo(self, session: Session, source: Source) -> Iterator[Piece]:
+        utf8 = Utf8Assembler()
+        sampler = self.base_sampler if source == "base" else self.nudging_sampler
+        logits = session.sync("")
+        generated = 0
+        while True:
+            self._check_cancel()
+            best, p = top1(logits)
+            token = sampler.pick(logits, best)
+            if session.backend.is_eog(token):
+                raise _Stop("eos")
+            text = utf8.feed(session.backend.token_bytes(token))
+            generated += 1
+            if source == "base":
+                self.counters.base_generated += 1
+            else:
+                self.counters.nudging_generated += 1
+            self.counters.output_tokens = generated
+            if text:
+                self.answer += text
+                yield Piece(text, source, p if source == "base" else None)
+            if generated >= self.cfg.max_tokens and (
+                not utf8.pending or generated >= self.cfg.max_tokens + _CHAR_SLACK
+            ):
+                raise _Stop("length")
+            logits = session.push(token)
+
+    # -- the nudging rule ---------------------------------------------------------------------
+    def _nudged(self) -> Iterator[Piece]:
+        cfg = self.cfg
+        last_kept: str | None = None
+        repeats = 0
+        confidence: float | None = None  # base top-1 probability where the next nudge starts
+        while True:
+            self._check_cancel()
+            if self.counters.output_tokens >= cfg.max_tokens:
+                raise _Stop("length")
+            if self.counters.rounds >= cfg.max_rounds:
+                raise _Stop("rounds")
+            self.counters.rounds += 1
+
+            # 1. NUDGE: the nudging model catches up with the answer in one batched eval.
+            draft = _Draft(self.nudging, self.nudging.sync(self.answer), self.nudging_sampler,
+                           cfg.draft_tokens)
+            if not cfg.lazy_drafts:
+                draft.fill()
+            takeover = yield from self._find_takeover(draft)
+
+            # 2. KEEP: the words before the takeover, or all but the (maybe cut) last word.
+            prefix, words = draft.words()
+            if takeover is not None:
+                n_words = takeover[0]
+            else:
+                n_words = len(words) - 1 if len(words) > 1 else 1
+            self.counters.nudging_generated += draft.tokens
+            kept = kept_text(prefix, words, n_words)
+            if kept == last_kept:
+                repeats += 1
+                if repeats >= cfg.stuck_repeats:
+                    raise _Stop("stuck")
+            else:
+                last_kept, repeats = kept, 0
+            if kept:
+                self.answer += kept
+                self.counters.nudges += 1
+                yield Piece(kept, "nudging", confidence)
+            self.counters.output_tokens = self.base.count(self.answer)
+            confidence = None
+            if takeover is None:
+                continue
+
+            # 3. BASE CONTINUES from the takeover token until it is unsure.
+            confidence = yield from self._base_turn(takeover[1], takeover[2])
+            self.counters.output_tokens = self.base.count(self.answer)
+
+    def _find_takeover(self, draft: _Draft):
+        """Walk the draft's word boundaries; return (words kept, base token, its top-1
+        probability) at the first takeover, or None. Ends the answer when the draft ends on
+        the nudging model's EOS (its normal end of an answer). A generator only so that it
+        can ``yield`` the final nudge piece before stopping."""
+        gamma = self.cfg.gamma
+        if not self.cfg.lazy_drafts:
+            if draft.eos:
+                yield from self._finish_with(draft)
+            prefix, words = draft.words()
+            checks = [i for i in range(1, len(words)) if words[i]]
+            texts = [self.answer + kept_text(prefix, words, i) for i in checks]
+            rows = self.base.sync_prefixes(texts) if texts else []
+            for k, (i, logits) in enumerate(zip(checks, rows)):
+                hit = self._takeover_at(logits, " " + words[i], gamma)
+                if hit is not None:
+                    self.base.rewind_to_prefix(k, texts[k])
+                    return (i, *hit)
+            return None
+
+        i = 1
+        while True:
+            while not draft.finished and len(draft.words()[1]) <= i:
+                draft.step()
+                self._check_cancel()
+            if draft.eos:
+                yield from self._finish_with(draft)
+            # An empty word i is a run of spaces only once something follows it.
+            while not draft.finished and len(draft.words()[1]) == i + 1 and not draft.words()[1][i]:
+                draft.step()
+            if draft.eos:
+                yield from self._finish_with(draft)
+            prefix, words = draft.words()
+            if len(words) <= i:
+                return None
+            if words[i]:
+                logits = self.base.sync(self.answer + kept_text(prefix, words, i))
+                best, p = top1(logits)
+                token = self.base_sampler.pick(logits, best)
+                if not self.base.backend.is_eog(token):
+                    if p >= gamma:
+                        return (i, token, p)
+                    piece = self.base.backend.token_bytes(token).decode("utf-8", "ignore")
+                    # Agreement needs as much of word i as the base token is long.
+                    while (piece and not draft.finished and len(draft.words()[1]) <= i + 1
+                           and len(draft.words()[1][i]) + 1 < len(piece)):
+                        draft.step()
+                    if draft.eos:
+                        yield from self._finish_with(draft)
+                    word = " " + draft.words()[1][i]
+                    if piece and word.startswith(piece):
+                        return (i, token, p)
+            i += 1
+
+    def _takeover_at(self, logits: np.ndarray, word: str, gamma: float):
+        best, p = top1(logits)
+        token = self.base_sampler.pick(logits, best)
+        if self.base.backend.is_eog(token):
+            return None
+        piece = self.base.backend.token_bytes(token).decode("utf-8", "ignore")
+        if p >= gamma or (piece and word.startswith(piece)):
+            return token, p
+        return None
+
+    def _finish_with(self, draft: _Draft):
+        self.counters.nudging_generated += draft.tokens
+        if draft.text:
+            self.answer += draft.text
+            self.counters.nudges += 1
+            yield Piece(draft.text, "nudging", None)
+        self.counters.output_tokens = self.base.count(self.answer)
+        raise _Stop("nudging_eos")
+
+    def _base_turn(self, token: int, p: float):
+        """Accept ``token`` and keep decoding while the base is confident. Judges the turn in
+        16-token chunks for the repetition guards, holding a chunk's pieces back only while its
+        text so far already occurs in the answer (the only case where a guard can fire).
+        Returns the base's top-1 probability where it stopped, when known."""
+        cfg = self.cfg
+        utf8 = Utf8Assembler()
+        before = self.answer  # the answer before this turn
+        turn = ""  # committed text of this turn
+        chunk_text, chunk_n, held, committed = "", 0, [], True
+        first = True
+        stop: StopReason | None = None
+        confidence: float | None = None
+        while True:
+            # accept `token`
+            text = utf8.feed(self.base.backend.token_bytes(token))
+            self.counters.base_generated += 1
+            self.counters.output_tokens += 1
+            piece = Piece(text, "base", p)
+            if first:
+                first = False
+                turn += text
+                self.answer += text
+                if text:
+                    yield piece
+                chunk_text, chunk_n, held, committed = "", 0, [], False
+            else:
+                chunk_text += text
+                chunk_n += 1
+                if committed:
+                    turn += text
+                    self.answer += text
+                    if text:
+                        yield piece
+                else:
+                    held.append(piece)
+                    if chunk_text and chunk_text not in before + turn:
+                        committed = True
+                        yield from self._release(held)
+                        turn += chunk_text
+                        held = []
+                if chunk_n >= cfg.chunk_tokens:
+                    if not committed and not self._chunk_ok(chunk_text, before, turn):
+                        break  # repetition: end the turn without the chunk
+                    if not committed:
+                        yield from self._release(held)
+                        turn += chunk_text
+                    chunk_text, chunk_n, held, committed = "", 0, [], False
+
+            over = self.counters.output_tokens - cfg.max_tokens
+            if over >= 0 and (not utf8.pending or over >= _CHAR_SLACK):
+                stop = "length"
+            if self.cancel.is_set():
+                stop = "cancelled"
+            if stop is not None:
+                break
+            logits = self.base.push(token)
+            best, p = top1(logits)
+            token = self.base_sampler.pick(logits, best)
+            if self.base.backend.is_eog(token):
+                confidence = p
+                break
+            if p < cfg.gamma and not utf8.pending:
+                confidence = p
+                break
+        if chunk_n and not committed and self._chunk_ok(chunk_text, before, turn):
+            yield from self._release(held)
+            turn += chunk_text
+        if stop is not None:
+            raise _Stop(stop)
+        return confidence
+
+    def _release(self, held: list[Piece]) -> Iterator[Piece]:
+        for piece in held:
+            self.answer += piece.text
+            if piece.text:
+                yield piece
+
+    def _chunk_ok(self, chunk: str, before: str, turn: str) -> bool:
+        if chunk in turn:
+            return False
+        return not is_repetitive_chunk(chunk, before + turn, self.cfg.repeat_min_words)
+
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise _Stop("cancelled")

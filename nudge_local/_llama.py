@@ -1,0 +1,212 @@
+"""The llama.cpp backend: one ``llama_cpp.Llama`` per model, driven through its context.
+
+``Llama`` loads the model and creates the context; evaluation goes through our own
+``llama_batch`` so we can ask for logits at exactly the positions we need (several word
+boundaries in one batch) and read them straight from the context, without ``logits_all``.
+We track what the KV cache holds ourselves and only ever evaluate the new tail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ._errors import ModelFileError
+from ._settings import ModelSettings
+
+N_BATCH = 512
+
+
+def check_gguf(path: str | os.PathLike) -> Path:
+    """One clear sentence for the usual ways a model path is wrong."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ModelFileError(f"Model file not found: {p}.")
+    if p.is_dir():
+        raise ModelFileError(f"{p} is a folder; give the path of a .gguf file.")
+    try:
+        with p.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise ModelFileError(f"Cannot read model file {p}: {exc.strerror}.") from None
+    if magic != b"GGUF":
+        raise ModelFileError(f"{p} is not a GGUF model file (llama.cpp needs .gguf files).")
+    return p
+
+
+class LlamaCppBackend:
+    def __init__(self, path: str | os.PathLike, settings: ModelSettings | None = None, *, verbose: bool = False):
+        import llama_cpp
+        from llama_cpp import _internals
+
+        self._lib = llama_cpp
+        self.path = check_gguf(path)
+        self.settings = (settings or ModelSettings()).resolved()
+        s = self.settings
+        try:
+            with _quiet(verbose):
+                self.llm = llama_cpp.Llama(
+                    model_path=str(self.path),
+                    n_ctx=s.n_ctx,
+                    n_batch=N_BATCH,
+                    n_threads=s.n_threads,
+                    n_threads_batch=s.n_threads,
+                    n_gpu_layers=s.n_gpu_layers,
+                    # Sliding-window models (Gemma 2/3) can only rewind a full-size cache.
+                    swa_full=True,
+                    verbose=verbose,
+                )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelFileError(f"llama.cpp could not load {self.path.name}: {exc}.") from None
+        self.n_ctx = self.llm.n_ctx()
+        self._ctx = self.llm._ctx.ctx
+        self._vocab = llama_cpp.llama_model_get_vocab(self.llm._model.model)
+        self.n_vocab = self.llm.n_vocab()
+        self._mem = llama_cpp.llama_get_memory(self._ctx)
+        self._batch = _internals.LlamaBatch(n_tokens=N_BATCH, embd=0, n_seq_max=1, verbose=False)
+        self.metadata: dict[str, str] = dict(self.llm.metadata)
+        self.chat_template: str | None = self.metadata.get("tokenizer.chat_template")
+        self._pieces: dict[int, bytes] = {}
+        self._eog: dict[int, bool] = {}
+        self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
+        bos = llama_cpp.llama_vocab_bos(self._vocab)
+        self._bos = bos if bos >= 0 else None
+        self.held: list[int] = []
+        self._last_logits: np.ndarray | None = None
+        self.evaluated_tokens = 0
+
+    # -- tokens -------------------------------------------------------------------------------
+    @property
+    def bos_id(self) -> int | None:
+        return self._bos if self._add_bos else None
+
+    def tokenize(self, text: str, *, special: bool = False, add_bos: bool = False) -> list[int]:
+        data = text.encode("utf-8")
+        cap = len(data) + 8
+        buf = (self._lib.llama_token * cap)()
+        n = self._lib.llama_tokenize(self._vocab, data, len(data), buf, cap, add_bos, special)
+        if n < 0:  # never for cap >= bytes + bos, but keep llama.cpp's contract
+            cap = -n
+            buf = (self._lib.llama_token * cap)()
+            n = self._lib.llama_tokenize(self._vocab, data, len(data), buf, cap, add_bos, special)
+        return list(buf[:n])
+
+    def token_bytes(self, token: int) -> bytes:
+        piece = self._pieces.get(token)
+        if piece is None:
+            buf = ctypes.create_string_buffer(64)
+            n = self._lib.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
+            piece = buf.raw[: max(n, 0)]
+            self._pieces[token] = piece
+        return piece
+
+    def token_text(self, token: int, special: bool = True) -> str:
+        buf = ctypes.create_string_buffer(128)
+        n = self._lib.llama_token_to_piece(self._vocab, token, buf, 128, 0, special)
+        return buf.raw[: max(n, 0)].decode("utf-8", "replace")
+
+    def is_eog(self, token: int) -> bool:
+        eog = self._eog.get(token)
+        if eog is None:
+            eog = self._eog[token] = bool(self._lib.llama_vocab_is_eog(self._vocab, token))
+        return eog
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def evaluate(self, tokens: Sequence[int], logits_at: Sequence[int] | None = None) -> np.ndarray:
+        tokens = list(tokens)
+        positions = list(logits_at) if logits_at is not None else [len(tokens) - 1]
+        held = self.held
+        keep = 0
+        limit = min(len(tokens), len(held))
+        while keep < limit and tokens[keep] == held[keep]:
+            keep += 1
+        wants_cached = None
+        for pos in positions:
+            if pos < keep:
+                if pos == keep - 1 == len(held) - 1 and self._last_logits is not None:
+                    wants_cached = pos
+                else:
+                    keep = pos
+        if keep == len(tokens) and wants_cached is None:
+            keep -= 1  # the last token must be evaluated again to get its logits
+        self._truncate(keep)
+        rows: dict[int, np.ndarray] = {}
+        if wants_cached is not None:
+            rows[wants_cached] = self._last_logits
+        want = set(positions)
+        for start in range(keep, len(tokens), N_BATCH):
+            chunk = tokens[start : start + N_BATCH]
+            flags = [start + i in want or start + i == len(tokens) - 1 for i in range(len(chunk))]
+            out = self._decode(chunk, start, flags)
+            for i, logits in out.items():
+                rows[start + i] = logits
+        self.held = tokens
+        self._last_logits = rows[len(tokens) - 1]
+        return np.stack([rows[p] for p in positions])
+
+    def push(self, token: int) -> np.ndarray:
+        logits = self._decode([token], len(self.held), [True])[0]
+        self.held.append(token)
+        self._last_logits = logits
+        return logits
+
+    def _truncate(self, keep: int) -> None:
+        if keep >= len(self.held):
+            return
+        if not self._lib.llama_memory_seq_rm(self._mem, 0, keep, -1):
+            # A cache that cannot drop a tail (recurrent models): start over.
+            self._lib.llama_memory_clear(self._mem, True)
+            keep = 0
+        self.held = self.held[:keep]
+
+    def _decode(self, chunk: Sequence[int], start: int, flags: Sequence[bool]) -> dict[int, np.ndarray]:
+        b = self._batch.batch
+        b.n_tokens = len(chunk)
+        for i, tok in enumerate(chunk):
+            b.token[i] = tok
+            b.pos[i] = start + i
+            b.n_seq_id[i] = 1
+            b.seq_id[i][0] = 0
+            b.logits[i] = flags[i]
+        rc = self._lib.llama_decode(self._ctx, b)
+        if rc != 0:
+            raise RuntimeError(f"llama_decode returned {rc}")
+        self.evaluated_tokens += len(chunk)
+        out = {}
+        for i, flag in enumerate(flags):
+            if flag:
+                ptr = self._lib.llama_get_logits_ith(self._ctx, i)
+                out[i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+        return out
+
+    def close(self) -> None:
+        if getattr(self, "llm", None) is not None:
+            self._batch.close()
+            self.llm.close()
+            self.llm = None
+
+
+@contextlib.contextmanager
+def _quiet(verbose: bool):
+    """llama.cpp prints load logs to fd 2; keep them off a user's terminal unless asked."""
+    if verbose:
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)

@@ -1,0 +1,43 @@
+"""Choosing the next token from logits: greedy by default, temperature/top-p sampling on request.
+
+Every function here does a constant number of vectorised passes over the vocabulary, once per
+step (the hot-path rule)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def top1(logits: np.ndarray) -> tuple[int, float]:
+    """The most likely token and its probability under softmax at temperature 1 (the gamma
+    gate always uses temperature 1, whatever temperature picks tokens)."""
+    best = int(np.argmax(logits))
+    peak = logits[best]
+    total = float(np.exp(logits - peak, dtype=np.float64).sum())
+    return best, 1.0 / total
+
+
+class Sampler:
+    def __init__(self, temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None):
+        self.temperature = float(temperature)
+        self.top_p = float(top_p)
+        self._rng = np.random.default_rng(seed)
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0.0
+
+    def pick(self, logits: np.ndarray, best: int) -> int:
+        """``best`` is the argmax, already known from :func:`top1`."""
+        if self.greedy:
+            return best
+        scaled = (logits.astype(np.float64) - float(logits[best])) / self.temperature
+        probs = np.exp(scaled)
+        probs /= probs.sum()
+        if self.top_p < 1.0:
+            order = np.argsort(probs)[::-1]
+            cumulative = np.cumsum(probs[order])
+            keep = order[: int(np.searchsorted(cumulative, self.top_p)) + 1]
+            kept = probs[keep]
+            return int(keep[self._rng.choice(len(keep), p=kept / kept.sum())])
+        return int(self._rng.choice(len(probs), p=probs))

@@ -1,0 +1,119 @@
+"""One model's view of a generation: its prompt tokens plus the answer so far.
+
+A session keeps the model's context in step with the shared answer *text*. The two models
+have different tokenizers, so each one tokenizes the answer itself; the backend reuses the
+longest common token prefix, so only new text is evaluated.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ._backend import Backend
+
+# Text put before an answer fragment when tokenizing it on its own, then dropped again.
+# A newline never merges with the word after it in BPE vocabularies, and it stops SentencePiece
+# tokenizers from adding their "dummy prefix" space to the fragment's first word.
+_ANCHOR = "\n"
+
+
+class Session:
+    def __init__(self, backend: Backend, prompt_tokens: list[int]):
+        self.backend = backend
+        self.prompt = list(prompt_tokens)
+        # What the backend's context holds (as far as this session asked it to).
+        self.tokens: list[int] = []
+        self._exact = False  # True when the backend holds exactly self.tokens
+        self._prefix_ends: list[int] | None = None
+        self._anchor = backend.tokenize(_ANCHOR)
+
+    # -- tokenization -------------------------------------------------------------------------
+    def answer_tokens(self, text: str) -> list[int]:
+        """Tokens of ``text`` as a continuation of the prompt (no BOS, no dummy space)."""
+        if not text:
+            return []
+        tokens = self.backend.tokenize(_ANCHOR + text)
+        n = len(self._anchor)
+        if n and tokens[:n] == self._anchor:
+            return tokens[n:]
+        return self.backend.tokenize(text)
+
+    def count(self, text: str) -> int:
+        return len(self.answer_tokens(text))
+
+    # -- context ------------------------------------------------------------------------------
+    @property
+    def n_ctx(self) -> int:
+        return self.backend.n_ctx
+
+    def room(self, n: int = 1) -> bool:
+        """Whether ``n`` more tokens fit in the context."""
+        return len(self.tokens) + n <= self.backend.n_ctx
+
+    def sync(self, answer: str) -> np.ndarray:
+        """Make the context hold prompt + ``answer``; return the next-token logits."""
+        return self.sync_prefixes([answer])[0]
+
+    def sync_prefixes(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Next-token logits after each of ``texts`` (each a prefix of the next), evaluated in
+        one batch where every text ends on a token boundary of the longest one."""
+        last = texts[-1]
+        tokens = self.prompt + self.answer_tokens(last)
+        if len(tokens) > self.backend.n_ctx:
+            raise _ContextFull()
+        positions = self._boundaries(tokens, texts) if len(texts) > 1 else [len(tokens) - 1]
+        if positions is None:  # some text ends inside a token: evaluate each on its own
+            rows = [self.sync(t) for t in texts]
+            self._prefix_ends = None
+            return rows
+        rows = self.backend.evaluate(tokens, positions)
+        self.tokens = tokens
+        self._exact = True
+        self._prefix_ends = [p + 1 for p in positions]
+        return list(rows)
+
+    def rewind_to_prefix(self, k: int, text: str) -> None:
+        """After :meth:`sync_prefixes`, make the context end after its ``k``-th text."""
+        if self._prefix_ends is not None:
+            self.keep(self._prefix_ends[k])
+        else:
+            self.sync(text)
+
+    def _boundaries(self, tokens: list[int], texts: Sequence[str]) -> list[int] | None:
+        ends = {}
+        offset = 0
+        start = len(self.prompt)
+        for i in range(start, len(tokens)):
+            offset += len(self.backend.token_bytes(tokens[i]))
+            ends[offset] = i
+        ends[0] = start - 1
+        positions = []
+        for text in texts:
+            pos = ends.get(len(text.encode("utf-8")))
+            if pos is None:
+                return None
+            positions.append(pos)
+        return positions
+
+    def keep(self, n_tokens: int) -> None:
+        """Forget everything after the first ``n_tokens`` tokens (applied lazily on next eval)."""
+        if n_tokens < len(self.tokens):
+            self.tokens = self.tokens[:n_tokens]
+            self._exact = False
+
+    def push(self, token: int) -> np.ndarray:
+        """Append one token and return the logits after it."""
+        if not self.room(1):
+            raise _ContextFull()
+        self.tokens.append(token)
+        if self._exact:
+            return self.backend.push(token)
+        rows = self.backend.evaluate(self.tokens)
+        self._exact = True
+        return rows[0]
+
+
+class _ContextFull(Exception):
+    """Internal: a model's context window is full (the generation stops with "context")."""

@@ -1,0 +1,121 @@
+"""Result and event types shared by the engine, the CLI, the TUI and scripts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Source = Literal["base", "nudging"]
+Mode = Literal["nudged", "base", "nudging"]
+
+#: Why a generation ended.
+#:  - ``"nudging_eos"``: the nudging model ended its answer (the normal end of a nudged answer).
+#:  - ``"eos"``: the only model running (``only=...``) emitted its end-of-sequence token.
+#:  - ``"length"``: the answer reached ``max_tokens`` (counted in the base model's tokenizer).
+#:  - ``"stuck"``: the same nudge text was kept in consecutive rounds (the reference's guard).
+#:  - ``"rounds"``: the round limit (150) was reached.
+#:  - ``"context"``: the context window of a model is full.
+#:  - ``"cancelled"``: the caller cancelled the stream.
+StopReason = Literal["nudging_eos", "eos", "length", "stuck", "rounds", "context", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One streamed piece of an answer.
+
+    ``confidence`` is the base model's top-1 probability at the position where the piece
+    starts (``None`` where the base model was not consulted, e.g. ``only="nudging"``).
+    """
+
+    text: str
+    source: Source
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of consecutive answer text written by one model."""
+
+    text: str
+    source: Source
+
+
+@dataclass
+class Stats:
+    """Counters and timings of one generation. Token counts are in each model's own tokenizer,
+    except ``output_tokens`` which counts the answer in the base model's tokenizer (the unit
+    ``max_tokens`` limits and the benchmark reports)."""
+
+    output_tokens: int = 0
+    base_generated_tokens: int = 0
+    base_evaluated_tokens: int = 0
+    nudging_generated_tokens: int = 0
+    nudging_evaluated_tokens: int = 0
+    rounds: int = 0
+    nudges: int = 0
+    seconds: float = 0.0
+    prompt_seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.output_tokens / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["tokens_per_second"] = round(self.tokens_per_second, 3)
+        d["seconds"] = round(self.seconds, 4)
+        d["prompt_seconds"] = round(self.prompt_seconds, 4)
+        return d
+
+
+@dataclass
+class NudgeResult:
+    """A finished answer. ``"".join(s.text for s in spans) == text`` always holds."""
+
+    text: str
+    spans: list[Span]
+    stop_reason: StopReason
+    stats: Stats = field(default_factory=Stats)
+    mode: Mode = "nudged"
+
+    @property
+    def nudge_ratio(self) -> float:
+        """Share of the answer's words that the nudging model wrote (a word belongs to the
+        model that wrote its first character)."""
+        return nudge_ratio(self.spans)
+
+    def as_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "spans": [{"text": s.text, "source": s.source} for s in self.spans],
+            "nudge_ratio": round(self.nudge_ratio, 4),
+            "stop_reason": self.stop_reason,
+            "mode": self.mode,
+            "stats": self.stats.as_dict(),
+        }
+
+
+def nudge_ratio(spans: list[Span]) -> float:
+    words = nudged = 0
+    prev_space = True
+    for span in spans:
+        for ch in span.text:
+            is_space = ch.isspace()
+            if prev_space and not is_space:
+                words += 1
+                nudged += span.source == "nudging"
+            prev_space = is_space
+    return nudged / words if words else 0.0
+
+
+def merge_spans(pieces: list[Piece] | list[Span]) -> list[Span]:
+    """Join consecutive pieces from the same model into spans; drop empty ones."""
+    spans: list[Span] = []
+    for p in pieces:
+        if not p.text:
+            continue
+        if spans and spans[-1].source == p.source:
+            spans[-1] = Span(spans[-1].text + p.text, p.source)
+        else:
+            spans.append(Span(p.text, p.source))
+    return spans

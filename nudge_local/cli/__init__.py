@@ -1,0 +1,77 @@
+"""The ``nudge-local`` command. Each sub-command lives in its own module with
+``register(subparsers)``; a user mistake ends in one sentence and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import warnings
+
+from .._errors import NudgeError
+
+# Sub-command modules, in the order ``--help`` lists them.
+COMMANDS = ["chat", "generate", "models", "download", "bench", "config", "doctor"]
+
+
+def version() -> str:
+    try:
+        from importlib.metadata import version as dist_version
+
+        return dist_version("nudge-local")
+    except Exception:  # a frozen (PyInstaller) build has no distribution metadata
+        from .. import __version__
+
+        return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nudge-local",
+        description="A large base model nudged by a small instruction-tuned model, on llama.cpp. "
+        "With no command, opens the chat UI.",
+    )
+    parser.add_argument("--version", action="version", version=f"nudge-local {version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.endswith(f"cli.{name}"):
+                continue  # an optional command not present in this build
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        if "chat" not in parser._subparsers._group_actions[0].choices:  # noqa: SLF001
+            parser.print_help()
+            return 0
+        args = parser.parse_args(["chat", *(argv if argv is not None else sys.argv[1:])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.func(args) or 0)
+        except NudgeError as exc:
+            print(f"nudge-local: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("nudge-local: interrupted", file=sys.stderr)
+            return 130
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"nudge-local: warning: {message}", file=sys.stderr)
+
+
+def run() -> None:  # console-script entry point
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

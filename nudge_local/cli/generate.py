@@ -1,0 +1,64 @@
+"""``nudge-local generate``: one answer, streamed to the terminal (or as JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ._common import add_model_args, load_nudger
+
+# Nudged words: bold cyan on a terminal; the legend on stderr says so.
+_NUDGE_ON, _OFF = "\x1b[1;36m", "\x1b[0m"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("generate", help="answer one prompt with a nudged pair",
+                       description="Answer PROMPT with the base model nudged by the nudging model.")
+    p.add_argument("prompt", metavar="PROMPT", help="the question or instruction ('-' reads stdin)")
+    add_model_args(p)
+    g = p.add_argument_group("generation")
+    g.add_argument("--gamma", type=float, help="nudge where the base's top-1 probability is below this "
+                   "(0..1; default: the pair's, else 0.4)")
+    g.add_argument("--max-tokens", type=int, default=256, help="answer length limit, in base tokens (256)")
+    g.add_argument("--system", help="system prompt (default: 'You are a helpful assistant.')")
+    g.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    g.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling when temperature > 0")
+    g.add_argument("--seed", type=int, help="random seed for sampling")
+    g.add_argument("--only", choices=["base", "nudging"], help="run one model alone, same prompts")
+    g.add_argument("--full-drafts", action="store_true",
+                   help="draft all 16 nudge tokens every round, exactly as the paper's code")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    with load_nudger(args) as nudger:
+        stream = nudger.stream(
+            prompt, gamma=args.gamma, max_tokens=args.max_tokens, system=args.system,
+            temperature=args.temperature, top_p=args.top_p, seed=args.seed, only=args.only,
+            lazy_drafts=not args.full_drafts,
+        )
+        if args.json:
+            for _ in stream:
+                pass
+            out = stream.result.as_dict()
+            out["models"] = {"base": nudger.names[0], "nudging": nudger.names[1]}
+            print(json.dumps(out, ensure_ascii=False))
+            return 0
+        color = sys.stdout.isatty()
+        if color and args.only is None:
+            print(f"({_NUDGE_ON}nudged words{_OFF} were written by {nudger.names[1]})", file=sys.stderr)
+        for piece in stream:
+            text = piece.text
+            if color and piece.source == "nudging" and args.only is None:
+                text = f"{_NUDGE_ON}{text}{_OFF}"
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+        r = stream.result
+        s = r.stats
+        print(f"[{s.output_tokens} tokens, {s.tokens_per_second:.1f} tok/s, nudge ratio "
+              f"{r.nudge_ratio:.0%}, {s.nudges} nudges, stop: {r.stop_reason}]", file=sys.stderr)
+    return 0

@@ -1,0 +1,127 @@
+"""A scripted :class:`~nudge_local._backend.Backend` for tests (the role httpx's MockTransport
+plays there): no model files, fully deterministic, and it counts what it evaluates.
+
+The vocabulary is a list of strings plus 256 byte tokens (byte fallback), so text with
+characters outside the vocabulary is tokenized into raw bytes, just as llama.cpp does.
+``script(text)`` gets the whole context as text (prompt + answer so far) and returns the
+next-token distribution: either one token string (probability 1) or a ``{token: prob}`` dict
+(the remaining probability mass is spread over the rest of the vocabulary).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+Script = Callable[[str], "str | Mapping[str, float]"]
+
+EOS = "<eos>"
+
+
+class FakeBackend:
+    def __init__(
+        self,
+        vocab: Sequence[str],
+        script: Script,
+        *,
+        n_ctx: int = 4096,
+        specials: Sequence[str] = (EOS,),
+        bos: str | None = None,
+        chat_template: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ):
+        self.n_ctx = n_ctx
+        self.script = script
+        self.chat_template = chat_template
+        self.metadata = dict(metadata or {})
+        self.specials = list(specials) + ([bos] if bos and bos not in specials else [])
+        words = [w for w in dict.fromkeys(vocab) if w and w not in self.specials]
+        self.pieces: list[str | bytes] = [*self.specials, *words, *(bytes([b]) for b in range(256))]
+        self.ids = {p: i for i, p in enumerate(self.pieces) if isinstance(p, str)}
+        self._byte0 = len(self.specials) + len(words)
+        self.eos_id = self.ids[specials[0]] if specials else None
+        self._bos_id = self.ids[bos] if bos else None
+        self._max_len = max((len(w) for w in self.ids), default=1)
+        self.held: list[int] = []
+        # Counters tests assert on.
+        self.evaluated_tokens = 0
+        self.evaluate_calls = 0
+        self.push_calls = 0
+        self.closed = False
+
+    # -- Backend protocol ---------------------------------------------------------------------
+    @property
+    def bos_id(self) -> int | None:
+        return self._bos_id
+
+    @property
+    def n_vocab(self) -> int:
+        return len(self.pieces)
+
+    def tokenize(self, text: str, *, special: bool = False, add_bos: bool = False) -> list[int]:
+        out = [self._bos_id] if add_bos and self._bos_id is not None else []
+        i = 0
+        while i < len(text):
+            for n in range(min(self._max_len, len(text) - i), 0, -1):
+                piece = text[i : i + n]
+                tid = self.ids.get(piece)
+                if tid is not None and (special or piece not in self.specials):
+                    out.append(tid)
+                    i += n
+                    break
+            else:
+                out.extend(self._byte0 + b for b in text[i].encode("utf-8"))
+                i += 1
+        return out
+
+    def token_bytes(self, token: int) -> bytes:
+        piece = self.pieces[token]
+        if isinstance(piece, bytes):
+            return piece
+        return b"" if piece in self.specials else piece.encode("utf-8")
+
+    def is_eog(self, token: int) -> bool:
+        return token == self.eos_id
+
+    def evaluate(self, tokens: Sequence[int], logits_at: Sequence[int] | None = None) -> np.ndarray:
+        tokens = list(tokens)
+        positions = list(logits_at) if logits_at is not None else [len(tokens) - 1]
+        keep = 0
+        while keep < min(len(tokens), len(self.held)) and tokens[keep] == self.held[keep]:
+            keep += 1
+        # Logits of positions inside the reused prefix are not kept, except the last one.
+        for pos in positions:
+            if pos < keep and not (pos == keep - 1 == len(self.held) - 1):
+                keep = pos
+        self.evaluated_tokens += len(tokens) - keep
+        self.evaluate_calls += 1
+        self.held = tokens
+        return np.stack([self._logits(tokens[: pos + 1]) for pos in positions])
+
+    def push(self, token: int) -> np.ndarray:
+        self.held.append(token)
+        self.evaluated_tokens += 1
+        self.push_calls += 1
+        return self._logits(self.held)
+
+    def close(self) -> None:
+        self.closed = True
+
+    # -- helpers ------------------------------------------------------------------------------
+    def text_of(self, tokens: Sequence[int]) -> str:
+        return b"".join(self.token_bytes(t) for t in tokens).decode("utf-8", "replace")
+
+    def _logits(self, context: Sequence[int]) -> np.ndarray:
+        dist = self.script(self.text_of(context))
+        if isinstance(dist, str):
+            dist = {dist: 1.0}
+        rest = max(0.0, 1.0 - sum(dist.values()))
+        floor = np.log(rest / (self.n_vocab - len(dist))) if rest > 1e-12 else -1e9
+        logits = np.full(self.n_vocab, floor, dtype=np.float32)
+        for piece, prob in dist.items():
+            tid = self.ids.get(piece)
+            if tid is None:  # a byte token written as "<0xC3>"
+                tid = self._byte0 + int(piece[3:5], 16)
+            logits[tid] = np.log(prob)
+        return logits

@@ -1,0 +1,70 @@
+"""The desktop-tool install path: build the wheel, `pipx install` it with the demo extra into a
+temporary home, and run the installed `nudge-local` command for real."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from packaging_support import ROOT, describe, project_version, run
+
+pytestmark = pytest.mark.slow
+
+
+def build_wheel(out_dir: Path, env: dict[str, str]) -> Path:
+    result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out_dir),
+                  str(ROOT)], env, cwd=out_dir, timeout=600)
+    assert result.returncode == 0, describe(result)
+    wheels = list(out_dir.glob("nudge_local-*.whl"))
+    assert len(wheels) == 1, f"expected one nudge-local wheel in {out_dir}: {wheels}"
+    return wheels[0]
+
+
+def pipx_command(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    """pipx from the test venv when the dev extra brought it, else from a throwaway venv."""
+    probe = subprocess.run([sys.executable, "-m", "pipx", "--version"], capture_output=True)
+    if probe.returncode == 0:
+        return [sys.executable, "-m", "pipx"]
+    tools = tmp_path / "pipx-venv"
+    venv.create(tools, with_pip=True)
+    result = run([str(tools / "bin" / "python"), "-m", "pip", "install", "--quiet", "pipx"],
+                 env, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, describe(result)
+    return [str(tools / "bin" / "python"), "-m", "pipx"]
+
+
+def test_pipx_install_from_wheel_runs_version_and_demo_generate(tmp_path, isolated_env):
+    env = dict(isolated_env)
+    bin_dir = tmp_path / "pipx-bin"
+    env.update(
+        PIPX_HOME=str(tmp_path / "pipx-home"),
+        PIPX_BIN_DIR=str(bin_dir),
+        PIPX_MAN_DIR=str(tmp_path / "pipx-man"),
+        PIPX_DEFAULT_PYTHON=sys.executable,
+    )
+    wheel = build_wheel(tmp_path, env)
+    pipx = pipx_command(tmp_path, env)
+
+    installed = run(pipx + ["install", f"{wheel}[demo]"], env, cwd=tmp_path, timeout=1200)
+    assert installed.returncode == 0, describe(installed)
+    exe = bin_dir / "nudge-local"
+    assert exe.is_file(), f"pipx did not expose nudge-local in {bin_dir}\n{describe(installed)}"
+
+    # Run from a directory unrelated to the source tree, so nothing can be imported from it.
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+
+    version = run([str(exe), "--version"], env, cwd=workdir, timeout=120)
+    assert version.returncode == 0, describe(version)
+    assert project_version() in version.stdout, describe(version)
+
+    generated = run([str(exe), "generate", "--pair", "demo", "--max-tokens", "24", "What is 2+2?"],
+                    env, cwd=workdir, timeout=600)
+    assert generated.returncode == 0, describe(generated)
+    text = generated.stdout.strip()
+    assert any(ch.isalnum() for ch in text), f"no generated text\n{describe(generated)}"
+    assert "Traceback" not in generated.stderr, describe(generated)

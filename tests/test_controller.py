@@ -1,0 +1,276 @@
+"""Every branch of the nudging rule, on scripted fake models (no model files)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nudge_local import RuleConfig
+from nudge_local._controller import Controller
+from nudge_local._sampling import Sampler
+from nudge_local._session import Session
+
+from fakes import QUESTION, SYSTEM, chain, make_nudger
+
+UNSURE = 0.3  # below the default gamma 0.4
+
+
+def run(nudger, **kw):
+    kw.setdefault("system", SYSTEM)
+    kw.setdefault("max_tokens", 64)
+    return nudger.generate(QUESTION, **kw)
+
+
+def test_first_word_always_kept_then_base_takes_over_by_confidence():
+    nudging = {**chain("", "Sure", ",", " the", " answer")}
+    # the base is sure after "Sure," and writes " The answer is 42." itself
+    base = {**chain("Sure,", {" The": 0.9}, {" answer": 0.9}, {" is": 0.9}, {" 42": 0.9}, {".": 0.9})}
+    nudging.update(chain("Sure, The answer is 42.", "<eos>"))
+    r = run(make_nudger(base, nudging))
+    assert r.text == "Sure, The answer is 42."
+    assert [(s.text, s.source) for s in r.spans] == [("Sure,", "nudging"), (" The answer is 42.", "base")]
+    assert r.stop_reason == "nudging_eos"
+    assert "".join(s.text for s in r.spans) == r.text
+
+
+def test_takeover_by_agreement_below_gamma():
+    nudging = chain("", "Sure", ",", " the", " answer", " is")
+    # unsure (0.3) but its top token " the" is how the draft's next word starts
+    base = {**chain("Sure,", {" the": UNSURE}, {" answer": 0.9}, {" is": 0.9}, {" 42": 0.9})}
+    nudging.update(chain("Sure, the answer is 42", "<eos>"))
+    r = run(make_nudger(base, nudging))
+    assert r.spans[0].text == "Sure," and r.spans[0].source == "nudging"
+    assert r.spans[1].text == " the answer is 42" and r.spans[1].source == "base"
+
+
+def test_no_agreement_and_unsure_means_no_takeover_at_that_word():
+    nudging = chain("", "Sure", ",", " the", " answer", " is", " 42")
+    base = {
+        "Sure,": {" A": UNSURE},  # disagrees, unsure: keep going
+        "Sure, the": {" answer": 0.95},  # confident: takes over before " answer"
+        **chain("Sure, the answer", {" is": 0.9}, {" 42": 0.9}),
+    }
+    nudging.update(chain("Sure, the answer is 42", "<eos>"))
+    r = run(make_nudger(base, nudging))
+    assert [(s.text, s.source) for s in r.spans] == [("Sure, the", "nudging"), (" answer is 42", "base")]
+
+
+def test_no_takeover_in_whole_draft_keeps_all_but_last_word():
+    draft = [" A", " B", " C", " D", " E", " F", " G", " H"] * 2  # 16 tokens, 16 words
+    nudging = chain("", *draft)
+    base = {}  # default below: unsure and never agreeing
+    kept = "".join(draft[:-1])
+    nudging.update(chain(kept, "<eos>"))
+    r = run(make_nudger(base, nudging, base_default={" x": UNSURE}))
+    assert r.text == kept.strip()
+    assert all(s.source == "nudging" for s in r.spans)
+    assert r.stats.nudges == 1
+
+
+def test_one_word_draft_is_kept_whole():
+    digits = ["1", "2", "3"] * 5 + ["1"]  # 16 tokens, no space: one word
+    nudging = chain("", *digits)
+    word = "".join(digits)
+    nudging.update(chain(word, "<eos>"))
+    r = run(make_nudger({}, nudging, base_default={" x": UNSURE}))
+    assert r.text == word
+    assert r.stop_reason == "nudging_eos"
+
+
+def test_nudging_eos_appends_whole_draft_and_stops():
+    nudging = chain("", " Hello", " world", ".", "<eos>")
+    # a confident base would take over after " Hello" - but the draft ended on EOS first
+    r = run(make_nudger({}, nudging, base_default={" x": 0.99}), lazy_drafts=False)
+    assert r.text == "Hello world."
+    assert r.stop_reason == "nudging_eos"
+    assert r.nudge_ratio == 1.0
+
+
+def test_base_eos_ends_base_turn_and_nudging_model_decides():
+    nudging = chain("", "Sure", ",", " the")
+    base = {**chain("Sure,", {" The": 0.9}, {" answer": 0.9}), "Sure, The answer": {"<eos>": 0.9}}
+    nudging.update(chain("Sure, The answer", " is", " 42", "<eos>"))
+    r = run(make_nudger(base, nudging))
+    assert r.text == "Sure, The answer is 42"
+    assert [s.source for s in r.spans] == ["nudging", "base", "nudging"]
+    assert r.stop_reason == "nudging_eos"
+
+
+def test_base_eos_never_takes_over():
+    nudging = chain("", "Sure", ",", " the", " answer", "<eos>")
+    base = {"Sure,": {"<eos>": 0.99}}
+    r = run(make_nudger(base, nudging, base_default={" x": UNSURE}))
+    assert r.text == "Sure, the answer"
+    assert all(s.source == "nudging" for s in r.spans)
+
+
+def test_stuck_when_same_nudge_is_kept_round_after_round():
+    # the nudging model always drafts " ha ha"; the base is never sure: " ha" is kept each round
+    def nudging(answer):
+        if answer is None:
+            return "<eos>"
+        return " ha"
+
+    s = make_nudger({}, nudging, base_default={" x": UNSURE}).stream(QUESTION, system=SYSTEM, max_tokens=64)
+    streamed = "".join(p.text for p in s)
+    r = s.result
+    assert r.stop_reason == "stuck"
+    # each 16-token draft " ha"*16 keeps all but its last word; kept in round 1, the same
+    # again in rounds 2 and 3, and round 4's third repeat stops without being appended
+    assert streamed == " ha" * 45
+    assert r.stats.rounds == 4 and r.stats.nudges == 3
+    # the final clean-up strips the answer and drops the 30+ character suffixes that repeat
+    assert r.text == "ha" + " ha" * 11
+
+
+def test_length_stop_counts_base_tokens():
+    nudging = chain("", "Sure", ",", " the")
+    words = [" one", " two", " three", " four", " five", " six", " seven", " eight", " nine", " ten"]
+    base = chain("Sure,", *[{w: 0.9} for w in words])
+    r = run(make_nudger(base, nudging), max_tokens=6)
+    assert r.stop_reason == "length"
+    assert r.stats.output_tokens == 6
+    assert r.text == "Sure, one two three four"
+
+
+def test_rounds_limit():
+    # every round: the base is unsure everywhere, the nudge draft always grows the answer
+    def nudging(answer):
+        return "<eos>" if answer is None else {" x": 1.0} if answer.endswith("y") else {" y": 1.0}
+
+    n = make_nudger({}, nudging, base_default={" z": UNSURE})
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=1000)
+    s._controller.cfg = RuleConfig(max_tokens=1000, max_rounds=5, draft_tokens=4)
+    list(s)
+    assert s.result.stop_reason == "rounds"
+    assert s.result.stats.rounds == 5
+
+
+def test_repetition_guard_drops_chunk_already_in_answer():
+    sentence = [" one", " two", " three", " four", " five", " six", " seven", " eight"]
+    nudging = chain("", "Sure", ",", " the")
+    first = "Sure," + "".join(sentence)
+    # the base writes the 8-word sentence, then starts it again: the 2nd copy is a >5-word
+    # chunk already in the answer and must be dropped
+    base = chain("Sure,", *[{w: 0.9} for w in sentence * 3])
+    n = make_nudger(base, nudging)
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64)
+    s._controller.cfg = RuleConfig(max_tokens=64, chunk_tokens=8)
+    pieces = list(s)
+    # turn = " one" (the takeover token) | " two ... eight one" (8 new tokens, new text) |
+    # " two ... eight one" again: more than 5 words already in the answer -> dropped
+    kept = first + " one"
+    assert s.result.text == kept
+    assert "".join(p.text for p in pieces) == kept  # the dropped chunk was never streamed
+
+
+def test_repetition_guard_drops_chunk_repeating_the_current_turn():
+    nudging = chain("", "Sure", ",", " the")
+    base = chain("Sure,", *[{w: 0.9} for w in [" A", " B", " A", " B", " A", " B"]])
+    nudging.update(chain("Sure, A B A", "<eos>"))
+    n = make_nudger(base, nudging)
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64)
+    s._controller.cfg = RuleConfig(max_tokens=64, chunk_tokens=2)
+    list(s)
+    # turn: " A" (takeover token) | " B A" (new) | " B A" already in the turn -> dropped
+    assert s.result.text == "Sure, A B A"
+
+
+def test_multibyte_character_split_across_tokens_is_never_broken():
+    nudging = chain("", "Sure", ",", " the")
+    # "é" = C3 A9 arrives as two byte tokens; the base is unsure at the 2nd byte but must finish
+    base = {
+        **chain("Sure,", {" cafe": 0.9}, {"<0xCC>": 0.9}),
+    }
+    base["Sure, cafe\ufffd"] = {"<0x81>": 0.1}  # the script sees the half character as U+FFFD
+    nudging.update({"Sure, cafe\u0301": "<eos>"})
+    n = make_nudger(base, nudging, base_default={" x": UNSURE})
+    pieces = list(s := n.stream(QUESTION, system=SYSTEM, max_tokens=64))
+    assert all("\ufffd" not in p.text for p in pieces)
+    assert s.result.text == "Sure, cafe\u0301"
+
+
+def test_lazy_and_full_drafts_agree_without_eos_and_lazy_drafts_less():
+    nudging = chain("", "Sure", ",", " the", " answer", " is", " 42", ".", " A", " B")
+    base = {**chain("Sure,", {" the": 0.9}, {" answer": 0.9}, {" is": 0.9}, {" 42": 0.9})}
+    nudging.update(chain("Sure, the answer is 42", "<eos>"))
+    lazy = run(make_nudger(base, nudging))
+    full = run(make_nudger(base, nudging), lazy_drafts=False)
+    assert lazy.text == full.text == "Sure, the answer is 42"
+    assert lazy.stats.nudging_generated_tokens < full.stats.nudging_generated_tokens
+
+
+def test_prompt_is_evaluated_once_and_answer_incrementally():
+    nudging = chain("", "Sure", ",", " the")
+    words = [" one", " two", " three", " four", " five", " six", " seven", " eight"]
+    base = chain("Sure,", *[{w: 0.9} for w in words], {" nine": UNSURE})
+    nudging.update(chain("Sure," + "".join(words), "<eos>"))
+    n = make_nudger(base, nudging)
+    r = run(n)
+    prompt_len = len(n.base.tokenize(f"{SYSTEM}\nQuestion: {QUESTION}\n"))
+    # prompt once + the answer's tokens (+ at most one token re-read per round)
+    assert n.base.evaluated_tokens <= prompt_len + r.stats.output_tokens + r.stats.rounds
+    assert r.stats.base_generated_tokens == len(words)
+
+
+def test_confidence_is_reported_for_base_pieces():
+    nudging = chain("", "Sure", ",", " the")
+    base = chain("Sure,", {" The": 0.9}, {" answer": 0.8})
+    r_pieces = list(make_nudger(base, nudging, base_default={" x": UNSURE}).stream(
+        QUESTION, system=SYSTEM, max_tokens=64))
+    base_pieces = [p for p in r_pieces if p.source == "base"]
+    assert [round(p.confidence, 2) for p in base_pieces] == [0.9, 0.8]
+
+
+def test_only_base_and_only_nudging():
+    nudging = chain("", "Sure", ",", " the", "<eos>")
+    base = chain("", {" Hello": 0.9}, {" world": 0.9}, {"<eos>": 0.9})
+    n = make_nudger(base, nudging)
+    b = run(n, only="base")
+    assert b.text == " Hello world" and b.mode == "base" and b.stop_reason == "eos"
+    assert all(s.source == "base" for s in b.spans)
+    g = run(n, only="nudging")
+    assert g.text == "Sure, the" and g.mode == "nudging" and g.stop_reason == "eos"
+    assert g.nudge_ratio == 1.0
+
+
+def test_cancel_stops_promptly_and_models_stay_usable():
+    nudging = chain("", "Sure", ",", " the")
+    words = [" one", " two", " three", " four", " five", " six"]
+    base = chain("Sure,", *[{w: 0.9} for w in words])
+    n = make_nudger(base, nudging)
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64)
+    for i, piece in enumerate(s):
+        if piece.source == "base":
+            s.cancel()
+    assert s.result.stop_reason == "cancelled"
+    assert s.result.text.startswith("Sure, one")
+    assert s.result.text != "Sure," + "".join(words)
+    again = run(n)
+    assert again.text == "Sure," + "".join(words)
+
+
+def test_sampling_is_reproducible_with_a_seed():
+    nudging = chain("", "Sure", ",", " the")
+    base = {"Sure,": {" one": 0.5, " two": 0.5}}
+    results = set()
+    for _ in range(2):
+        results.add(run(make_nudger(base, nudging, base_default={"<eos>": 0.9}),
+                        temperature=1.0, seed=7).text)
+    assert len(results) == 1
+
+
+def test_context_full_stops_with_context():
+    nudging = chain("", "Sure", ",", " the")
+    base = chain("Sure,", *[{w: 0.9} for w in [" one", " two", " three", " four"] * 5])
+    n = make_nudger(base, nudging, n_ctx=16)
+    r = run(n)
+    assert r.stop_reason == "context"
+
+
+def test_session_tokenizes_answer_as_continuation():
+    from fakes import make_pair
+
+    base, _ = make_pair({}, {})
+    s = Session(base, base.tokenize("S\nQuestion: Q\n"))
+    assert base.text_of(s.answer_tokens(" the answer")) == " the answer"
+    assert s.answer_tokens("") == []
