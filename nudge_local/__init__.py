@@ -21,6 +21,10 @@ from ._prompts import DEFAULT_SYSTEM, PromptFormat
 from ._settings import ModelSettings
 from ._types import NudgeResult, Piece, Span, Stats
 
+# `nudge_local.download(name, progress=...)` is the function; its module stays importable as
+# `from nudge_local.download import DownloadError` (it is in sys.modules).
+from .download import DownloadError, download  # noqa: E402  (after the types it uses)
+
 __version__ = "0.1.0"
 
 
@@ -30,6 +34,7 @@ __all__ = [
     "ChatTemplateError",
     "ContextOverflowError",
     "DEFAULT_SYSTEM",
+    "DownloadError",
     "InstructBaseWarning",
     "ModelFileError",
     "ModelNotInstalledError",
@@ -45,4 +50,5 @@ __all__ = [
     "Span",
     "Stats",
     "__version__",
+    "download",
 ]

@@ -40,6 +40,11 @@ class Backend(Protocol):
         next-token logits after position ``logits_at[k]`` (default: the last position).
         """
 
+    def begin(self, prompt: Sequence[int]) -> np.ndarray:
+        """Start a generation: make the context hold exactly ``prompt`` and return the logits
+        after it. Unlike :meth:`evaluate`, the prompt is evaluated in a fixed way whatever the
+        context held before, so the same prompt always gives the same numbers."""
+
     def push(self, token: int) -> np.ndarray:
         """Append one token to the context; return the next-token logits after it."""
 

@@ -24,6 +24,7 @@ Deliberate differences, all also listed in the README:
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -129,10 +130,17 @@ class Controller:
         self.counters = Counters()
         self.answer = ""
         self.stop_reason: StopReason | None = None
+        self.prompt_seconds = 0.0
 
     # -- public -------------------------------------------------------------------------------
     def run(self, only: Source | None = None) -> Iterator[Piece]:
         try:
+            t0 = time.perf_counter()
+            if only in (None, "base"):
+                self.base.start()
+            if only in (None, "nudging"):
+                self.nudging.start()
+            self.prompt_seconds = time.perf_counter() - t0
             if only is None:
                 yield from self._nudged()
             else:

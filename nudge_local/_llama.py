@@ -20,6 +20,11 @@ from ._errors import ModelFileError
 from ._settings import ModelSettings
 
 N_BATCH = 512
+# Prompts are evaluated in blocks that start at multiples of this many tokens, and only whole
+# such blocks are reused by the next generation. llama.cpp's logits depend (by up to ~0.8 on
+# Gemma 3) on how tokens were split into batches; fixed blocks make a generation's result
+# independent of what earlier generations left in the cache (greedy runs are deterministic).
+PROMPT_BLOCK = 64
 
 
 def check_gguf(path: str | os.PathLike) -> Path:
@@ -77,6 +82,7 @@ class LlamaCppBackend:
         bos = llama_cpp.llama_vocab_bos(self._vocab)
         self._bos = bos if bos >= 0 else None
         self.held: list[int] = []
+        self._canonical = 0  # leading held tokens evaluated in whole prompt blocks
         self._last_logits: np.ndarray | None = None
         self.evaluated_tokens = 0
 
@@ -149,6 +155,28 @@ class LlamaCppBackend:
         self._last_logits = rows[len(tokens) - 1]
         return np.stack([rows[p] for p in positions])
 
+    def begin(self, prompt: Sequence[int]) -> np.ndarray:
+        prompt = list(prompt)
+        keep = 0
+        limit = min(len(prompt), self._canonical)
+        while keep < limit and prompt[keep] == self.held[keep]:
+            keep += 1
+        keep -= keep % PROMPT_BLOCK
+        if keep == len(prompt):  # the last block must be evaluated again for its logits
+            keep -= PROMPT_BLOCK
+        self._truncate(keep)
+        logits = None
+        for start in range(keep, len(prompt), PROMPT_BLOCK):
+            block = prompt[start : start + PROMPT_BLOCK]
+            last = start + len(block) >= len(prompt)
+            out = self._decode(block, start, [last and i == len(block) - 1 for i in range(len(block))])
+            if last:
+                logits = out[len(block) - 1]
+        self.held = prompt
+        self._canonical = len(prompt) - len(prompt) % PROMPT_BLOCK
+        self._last_logits = logits
+        return logits
+
     def push(self, token: int) -> np.ndarray:
         logits = self._decode([token], len(self.held), [True])[0]
         self.held.append(token)
@@ -163,6 +191,7 @@ class LlamaCppBackend:
             self._lib.llama_memory_clear(self._mem, True)
             keep = 0
         self.held = self.held[:keep]
+        self._canonical = min(self._canonical, keep)
 
     def _decode(self, chunk: Sequence[int], start: int, flags: Sequence[bool]) -> dict[int, np.ndarray]:
         b = self._batch.batch

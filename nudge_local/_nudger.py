@@ -252,6 +252,7 @@ class NudgeStream:
             rounds=counters.rounds,
             nudges=counters.nudges,
             seconds=seconds,
+            prompt_seconds=c.prompt_seconds,
         )
         mode = "nudged" if self._only is None else self._only
         return NudgeResult(text=text, spans=spans, stop_reason=c.stop_reason or "eos", stats=stats, mode=mode)

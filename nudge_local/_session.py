@@ -52,6 +52,15 @@ class Session:
         """Whether ``n`` more tokens fit in the context."""
         return len(self.tokens) + n <= self.backend.n_ctx
 
+    def start(self) -> np.ndarray:
+        """Evaluate the prompt at the start of a generation (see ``Backend.begin``)."""
+        if len(self.prompt) > self.backend.n_ctx:
+            raise _ContextFull()
+        logits = self.backend.begin(self.prompt)
+        self.tokens = list(self.prompt)
+        self._exact = True
+        return logits
+
     def sync(self, answer: str) -> np.ndarray:
         """Make the context hold prompt + ``answer``; return the next-token logits."""
         return self.sync_prefixes([answer])[0]

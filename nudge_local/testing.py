@@ -99,6 +99,10 @@ class FakeBackend:
         self.held = tokens
         return np.stack([self._logits(tokens[: pos + 1]) for pos in positions])
 
+    def begin(self, prompt: Sequence[int]) -> np.ndarray:
+        self.begin_calls = getattr(self, "begin_calls", 0) + 1
+        return self.evaluate(prompt)[0]
+
     def push(self, token: int) -> np.ndarray:
         self.held.append(token)
         self.evaluated_tokens += 1

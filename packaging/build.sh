@@ -20,6 +20,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 build_dir="${NUDGE_LOCAL_BUILD_DIR:-$here/build}"
 dist_dir="${NUDGE_LOCAL_DIST_DIR:-$here/dist}"
+mkdir -p "$build_dir" "$dist_dir"
+build_dir="$(cd "$build_dir" && pwd)"  # absolute: the freeze step runs from inside it
+dist_dir="$(cd "$dist_dir" && pwd)"
 venv="$build_dir/venv"
 python="${PYTHON:-python3}"
 
@@ -47,6 +50,9 @@ echo "== installing $target and PyInstaller into the build venv"
 "$vpython" -m pip install --quiet "$target" "pyinstaller>=6.10,<7" "${extras[@]}"
 
 echo "== freezing with PyInstaller"
+# From the build dir: `python -m` puts the working directory first on sys.path, and in the source
+# tree that would freeze the checkout's nudge_local instead of the installed one.
+cd "$build_dir"
 "$vpython" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath "$dist_dir" --workpath "$build_dir/work" "$here/nudge-local.spec"
 

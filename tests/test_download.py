@@ -14,7 +14,6 @@ from nudge_local.catalog import hub_path, load_catalog, locate_model, model_stat
 from nudge_local.download import (
     DownloadAccessError,
     DownloadCancelledError,
-    DownloadError,
     DownloadNetworkError,
     DownloadNotFoundError,
     DownloadOfflineError,

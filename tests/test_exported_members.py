@@ -6,15 +6,16 @@ import nudge_local
 def test_public_api():
     assert sorted(nudge_local.__all__) == sorted([
         "Backend", "CatalogError", "ChatTemplateError", "ContextOverflowError", "DEFAULT_SYSTEM",
-        "InstructBaseWarning", "ModelFileError", "ModelNotInstalledError", "ModelSettings",
+        "DownloadError", "InstructBaseWarning", "ModelFileError", "ModelNotInstalledError", "ModelSettings",
         "NudgeError", "NudgeResult", "NudgeStream", "Nudger", "Piece", "PromptFormat", "RuleConfig",
-        "SettingError", "Span", "Stats", "__version__",
+        "SettingError", "Span", "Stats", "__version__", "download",
     ])
+    assert callable(nudge_local.download)
     for name in nudge_local.__all__:
         assert hasattr(nudge_local, name), name
 
 
 def test_errors_are_typed():
     for name in ["CatalogError", "ChatTemplateError", "ContextOverflowError", "ModelFileError",
-                 "ModelNotInstalledError", "SettingError"]:
+                 "ModelNotInstalledError", "SettingError", "DownloadError"]:
         assert issubclass(getattr(nudge_local, name), nudge_local.NudgeError)

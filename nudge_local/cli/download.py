@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from .._download_progress import DownloadProgress
 
@@ -118,7 +117,3 @@ def _width() -> int:
     import shutil
 
     return max(40, shutil.get_terminal_size((100, 20)).columns - 1)
-
-
-def _paths(result) -> list[Path]:
-    return result if isinstance(result, list) else [result]

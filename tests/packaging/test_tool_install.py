@@ -3,6 +3,7 @@ temporary home, and run the installed `nudge-local` command for real."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import venv
@@ -58,13 +59,15 @@ def test_pipx_install_from_wheel_runs_version_and_demo_generate(tmp_path, isolat
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
 
-    version = run([str(exe), "--version"], env, cwd=workdir, timeout=120)
+    version = run([exe, "--version"], env, cwd=workdir, timeout=120)
     assert version.returncode == 0, describe(version)
     assert project_version() in version.stdout, describe(version)
 
-    generated = run([str(exe), "generate", "--pair", "demo", "--max-tokens", "24", "What is 2+2?"],
-                    env, cwd=workdir, timeout=600)
+    generated = run([exe, "generate", "--json", "--pair", "demo", "--max-tokens", "24",
+                     "What is 2+2?"], env, cwd=workdir, timeout=600)
     assert generated.returncode == 0, describe(generated)
-    text = generated.stdout.strip()
-    assert any(ch.isalnum() for ch in text), f"no generated text\n{describe(generated)}"
-    assert "Traceback" not in generated.stderr, describe(generated)
+    answer = json.loads(generated.stdout)
+    assert answer["mode"] == "nudged"
+    assert answer["text"].strip(), describe(generated)
+    assert "".join(span["text"] for span in answer["spans"]) == answer["text"]
+    assert answer["stats"]["output_tokens"] > 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.command import CommandList, CommandPalette
+
 from tui.screens.compare import CompareScreen
 from tui.widgets.controls import ControlsPanel
 from tui.widgets.reply import ReplyView
@@ -90,7 +92,10 @@ async def test_switch_mode_from_the_command_palette(tmp_path):
         await wait_ready(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"nudging model only")
-        await wait_until(pilot, lambda: len(app.screen.query("CommandList Option")) > 0 if hasattr(app.screen, "query") else False)
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette)
+                         and app.screen.query_one(CommandList).option_count > 0)
+        first = app.screen.query_one(CommandList).get_option_at_index(0)
+        assert "Mode: nudging model only" in str(first.prompt)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.settings.mode == "nudging")
         # The controls panel shows the palette's change too.

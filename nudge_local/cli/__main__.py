@@ -1,0 +1,3 @@
+from nudge_local.cli import run
+
+run()

@@ -1,0 +1,72 @@
+"""The PyInstaller one-folder build: packaging/build.sh produces it, and it runs on its own from a
+directory outside the source tree, with a home of its own.
+
+Set NUDGE_LOCAL_BUNDLE=/path/to/dist/nudge-local to check a bundle built beforehand instead of
+building one (the build takes minutes)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from packaging_support import ROOT, describe, project_version, run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    given = os.environ.get("NUDGE_LOCAL_BUNDLE")
+    if given:
+        return Path(given)
+    dist = tmp_path_factory.mktemp("dist")
+    env = dict(os.environ, NUDGE_LOCAL_DIST_DIR=str(dist))
+    env.pop("VIRTUAL_ENV", None)
+    # The build venv stays in packaging/build (git-ignored) so later builds reuse it.
+    result = run(["bash", ROOT / "packaging" / "build.sh"], env, cwd=ROOT, timeout=1800)
+    assert result.returncode == 0, describe(result)
+    return dist / "nudge-local"
+
+
+@pytest.fixture
+def outside(tmp_path) -> Path:
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    return workdir
+
+
+def test_bundle_holds_llama_cpp_libraries_and_the_real_catalog(bundle):
+    internal = bundle / "_internal"
+    lib = internal / "llama_cpp" / "lib"
+    assert (lib / "libllama.so").is_file(), sorted(p.name for p in lib.glob("*"))
+    assert list(lib.glob("libggml*.so*")), sorted(p.name for p in lib.glob("*"))
+    catalog = internal / "nudge_local" / "models.toml"
+    assert catalog.is_file() and not catalog.is_symlink()
+    assert catalog.read_text() == (ROOT / "models.toml").read_text()
+
+
+def test_version(bundle, outside, isolated_env):
+    result = run([bundle / "nudge-local", "--version"], isolated_env, cwd=outside, timeout=120)
+    assert result.returncode == 0, describe(result)
+    assert project_version() in result.stdout, describe(result)
+
+
+def test_doctor(bundle, outside, isolated_env):
+    result = run([bundle / "nudge-local", "doctor"], isolated_env, cwd=outside, timeout=300)
+    assert result.returncode == 0, describe(result)
+    assert "llama" in result.stdout.lower(), describe(result)
+    assert "Traceback" not in result.stderr, describe(result)
+
+
+def test_generate_with_the_bundled_demo_pair(bundle, outside, isolated_env):
+    result = run([bundle / "nudge-local", "generate", "--json", "--pair", "demo",
+                  "--max-tokens", "16", "What is 2+2?"], isolated_env, cwd=outside, timeout=600)
+    assert result.returncode == 0, describe(result)
+    answer = json.loads(result.stdout)
+    assert answer["mode"] == "nudged"
+    assert answer["text"].strip(), describe(result)
+    assert "".join(span["text"] for span in answer["spans"]) == answer["text"]
+    assert answer["stats"]["output_tokens"] > 0
