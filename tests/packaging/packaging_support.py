@@ -62,3 +62,46 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> subpr
 def describe(result: subprocess.CompletedProcess) -> str:
     return (f"$ {' '.join(map(str, result.args))}\nexit {result.returncode}\n"
             f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}")
+
+
+def drive_tui(exe: Path, env: dict[str, str], cwd: Path, socket: Path,
+              prompt: str = "What is 2+2?", timeout: float = 180) -> tuple[list[str], int | None]:
+    """Run `exe chat` in a private tmux server, wait for the pair to load, send one prompt, wait for
+    the reply to finish, quit with ctrl+q. Returns the screens seen at each stage and the exit code
+    (None if the app never exited)."""
+    import time
+
+    exit_file = socket.with_suffix(".rc")
+    tmux = ["tmux", "-S", str(socket)]
+    # A new tmux server started from here inherits `env`; a shared one would not.
+    shell = f"{exe} chat; echo $? > {exit_file}; sleep 600"
+    subprocess.run(tmux + ["new-session", "-d", "-x", "120", "-y", "35", shell],
+                   env=env, cwd=cwd, check=True)
+
+    def screen() -> str:
+        text = subprocess.run(tmux + ["capture-pane", "-p"], capture_output=True, text=True,
+                              env=env).stdout
+        return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
+
+    def wait_for(done, limit: float) -> str:
+        deadline = time.monotonic() + limit
+        text = screen()
+        while not done(text) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            text = screen()
+        return text
+
+    screens = []
+    try:
+        screens.append(wait_for(lambda s: " ready " in s or "Traceback" in s or exit_file.exists(),
+                                timeout))
+        subprocess.run(tmux + ["send-keys", prompt, "Enter"], env=env, check=True)
+        # The reply block shows "generating…" until the reply is complete.
+        screens.append(wait_for(lambda s: "assistant" in s and "generating…" not in s
+                                or "Traceback" in s, timeout))
+        subprocess.run(tmux + ["send-keys", "C-q"], env=env, check=True)
+        wait_for(lambda s: exit_file.exists(), 30)
+        code = int(exit_file.read_text()) if exit_file.exists() else None
+        return screens, code
+    finally:
+        subprocess.run(tmux + ["kill-server"], env=env, capture_output=True)

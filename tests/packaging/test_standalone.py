@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from packaging_support import ROOT, describe, project_version, run
+from packaging_support import ROOT, describe, drive_tui, project_version, run
 
 pytestmark = pytest.mark.slow
 
@@ -70,3 +70,12 @@ def test_generate_with_the_bundled_demo_pair(bundle, outside, isolated_env):
     assert answer["text"].strip(), describe(result)
     assert "".join(span["text"] for span in answer["spans"]) == answer["text"]
     assert answer["stats"]["output_tokens"] > 0
+
+
+def test_chat_tui_loads_the_demo_pair_answers_and_quits(bundle, outside, isolated_env, tmp_path):
+    screens, code = drive_tui(bundle / "nudge-local", isolated_env, outside, tmp_path / "tmux.sock")
+    loaded, answered = screens
+    assert " ready " in loaded and "Traceback" not in loaded, loaded
+    assert "What is 2+2?" in answered and "assistant" in answered, answered
+    assert "Traceback" not in answered, answered
+    assert code == 0, screens

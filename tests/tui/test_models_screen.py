@@ -114,22 +114,17 @@ async def test_pairs_show_their_state_and_a_download_completes(tmp_path, hub, mo
 
 
 async def test_a_download_can_be_cancelled_and_the_partial_file_is_shown(tmp_path, hub, monkeypatch):
-    import importlib
+    import time
 
-    dl = importlib.import_module("nudge_local.download")  # the module; the package re-exports the function
+    from nudge_local._download_progress import Tracker
 
-    real = dl.download
+    real_update = Tracker.update
 
-    def slow_download(name, progress=None, **kw):
-        def slow(p):  # a slow network: one event per 16 KB chunk, 20 ms each
-            progress(p)
-            import time
+    def slow_update(self, n):  # a slow network: 20 ms per 16 KB chunk
+        time.sleep(0.02)
+        return real_update(self, n)
 
-            time.sleep(0.02)
-
-        return real(name, progress=slow, **kw)
-
-    monkeypatch.setattr(dl, "download", slow_download)
+    monkeypatch.setattr(Tracker, "update", slow_update)
     app, _ = make_app(tmp_path)
     async with app.run_test(size=(120, 34)) as pilot:
         await wait_ready(pilot)
@@ -137,7 +132,7 @@ async def test_a_download_can_be_cancelled_and_the_partial_file_is_shown(tmp_pat
         await _select(pilot, table, "tiny")
         await pilot.press("d")
         label = screen.query_one("#download-label", Label)
-        await wait_until(pilot, lambda: print(label.render()) or "downloading" in str(label.render()))
+        await wait_until(pilot, lambda: "downloading" in str(label.render()))
         await pilot.press("x")
         await wait_until(pilot, lambda: screen._cancel is None, 30)
         assert "cancel" in str(screen.query_one("#download-label", Label).render()).lower()
