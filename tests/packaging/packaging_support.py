@@ -15,9 +15,13 @@ except ModuleNotFoundError:  # Python 3.10
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def project_version() -> str:
+def project_table() -> dict:
     with open(ROOT / "pyproject.toml", "rb") as f:
-        return tomllib.load(f)["project"]["version"]
+        return tomllib.load(f)["project"]
+
+
+def project_version() -> str:
+    return project_table()["version"]
 
 
 def real_pip_cache_dir() -> str | None:

@@ -1,5 +1,5 @@
 """The desktop-tool install path: build the wheel, `pipx install` it with the demo extra into a
-temporary home, and run the installed `nudge-local` command for real."""
+temporary home, and run the installed `nudge-local` command for real (CLI and chat TUI)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from packaging_support import ROOT, describe, project_version, run
+from packaging_support import describe, drive_tui, project_version, run
 
 pytestmark = pytest.mark.slow
-
-
-def build_wheel(out_dir: Path, env: dict[str, str]) -> Path:
-    result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out_dir),
-                  str(ROOT)], env, cwd=out_dir, timeout=600)
-    assert result.returncode == 0, describe(result)
-    wheels = list(out_dir.glob("nudge_local-*.whl"))
-    assert len(wheels) == 1, f"expected one nudge-local wheel in {out_dir}: {wheels}"
-    return wheels[0]
 
 
 def pipx_command(tmp_path: Path, env: dict[str, str]) -> list[str]:
@@ -38,7 +29,7 @@ def pipx_command(tmp_path: Path, env: dict[str, str]) -> list[str]:
     return [str(tools / "bin" / "python"), "-m", "pipx"]
 
 
-def test_pipx_install_from_wheel_runs_version_and_demo_generate(tmp_path, isolated_env):
+def test_pipx_install_from_wheel_runs_version_demo_generate_and_chat(tmp_path, isolated_env, wheel):
     env = dict(isolated_env)
     bin_dir = tmp_path / "pipx-bin"
     env.update(
@@ -47,7 +38,6 @@ def test_pipx_install_from_wheel_runs_version_and_demo_generate(tmp_path, isolat
         PIPX_MAN_DIR=str(tmp_path / "pipx-man"),
         PIPX_DEFAULT_PYTHON=sys.executable,
     )
-    wheel = build_wheel(tmp_path, env)
     pipx = pipx_command(tmp_path, env)
 
     installed = run(pipx + ["install", f"{wheel}[demo]"], env, cwd=tmp_path, timeout=1200)
@@ -71,3 +61,10 @@ def test_pipx_install_from_wheel_runs_version_and_demo_generate(tmp_path, isolat
     assert answer["text"].strip(), describe(generated)
     assert "".join(span["text"] for span in answer["spans"]) == answer["text"]
     assert answer["stats"]["output_tokens"] > 0
+
+    screens, code = drive_tui(exe, env, workdir, tmp_path / "tmux.sock")
+    loaded, answered = screens
+    assert " ready " in loaded and "Traceback" not in loaded, loaded
+    assert "What is 2+2?" in answered and "assistant" in answered, answered
+    assert "Traceback" not in answered, answered
+    assert code == 0, screens

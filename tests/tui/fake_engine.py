@@ -70,7 +70,7 @@ class FakeStream:
             output_tokens=len(emitted),
             nudges=sum(1 for s in spans if s.source == "nudging"),
             rounds=len(spans),
-            seconds=max(time.monotonic() - start, 1e-6),
+            seconds=self._nudger.seconds or max(time.monotonic() - start, 1e-6),
         )
         self.result = NudgeResult(
             text="".join(p.text for p in emitted), spans=spans, stop_reason=stop, stats=stats, mode=self._mode
@@ -78,8 +78,10 @@ class FakeStream:
 
 
 class FakeNudger:
-    def __init__(self, delay: float = 0.002, filler: int = 0, hold_after: int | None = None) -> None:
+    def __init__(self, delay: float = 0.002, filler: int = 0, hold_after: int | None = None,
+                 seconds: float | None = None) -> None:
         self.delay = delay
+        self.seconds = seconds  # report this duration (deterministic tok/s for snapshots)
         self.filler = filler
         self.hold_after = hold_after  # pause before this piece until release/cancel
         self.holding = threading.Event()

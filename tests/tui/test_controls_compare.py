@@ -118,7 +118,7 @@ async def test_toggle_marks_hides_and_shows_the_nudge_marks(tmp_path):
         await pilot.press("ctrl+t")
         await pilot.pause(0.2)
         assert not app.show_marks and not _has_nudged_style(view)
-        assert "marks off" in str(app.chat.query_one("#legend").render())
+        assert "marks off" in str(app.chat.query_one(StatusBar).render())
         await pilot.press("ctrl+t")
         await pilot.pause(0.2)
         assert _has_nudged_style(view)

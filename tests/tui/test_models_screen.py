@@ -155,7 +155,7 @@ async def test_choose_a_present_pair_loads_it(tmp_path, hub):
         await wait_until(pilot, lambda: app.model_label == "local" and app.model_state == "ready")
         assert app.screen is app.chat
         assert loaded[-1].pair == "local"
-        assert str(app.chat.query_one("#status-model").render()).startswith("◆ local")
+        assert str(app.chat.query_one("StatusBar").render()).startswith("◆ local  ready")
 
 
 async def test_two_local_files_by_path(tmp_path, hub):
@@ -173,7 +173,9 @@ async def test_two_local_files_by_path(tmp_path, hub):
         screen.query_one("#nudging-path", Input).value = str(tmp_path / "missing.gguf")
         await pilot.click("#load-paths")
         assert app.screen is screen  # a missing file is refused
-        screen.query_one("#nudging-path", Input).value = str(chat)
-        await pilot.click("#load-paths")
+        field = screen.query_one("#nudging-path", Input)
+        field.value = str(chat)
+        field.focus()
+        await pilot.press("enter")  # (the error toast now covers the Load button)
         await wait_until(pilot, lambda: app.model_label == "b.gguf + c.gguf" and app.model_state == "ready")
         assert (loaded[-1].base, loaded[-1].nudging) == (str(base), str(chat))

