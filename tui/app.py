@@ -43,6 +43,7 @@ class NudgeApp(App):
     ) -> None:
         """``spec``: the pair to load (else the last one used, else ``default_spec()``)."""
         super().__init__()
+        self._owns_store = store is None  # close only what we opened
         self.store = store or ChatStore(default_store_path())
         self.engine = Engine(loader)
         self._start_spec = spec
@@ -178,7 +179,8 @@ class NudgeApp(App):
 
     def on_unmount(self) -> None:
         self.engine.close()
-        self.store.close()
+        if self._owns_store:
+            self.store.close()
 
 
 def _file_stem(title: str) -> str:

@@ -36,8 +36,14 @@ def _line_runs(spans: Iterable[tuple[str, str]]) -> list[list[tuple[str, bool]]]
         for i, part in enumerate(parts):
             if i:
                 lines.append([])
-            if part:
-                lines[-1].append((part, source == "nudging"))
+            if not part:
+                continue
+            nudged = source == "nudging"
+            line = lines[-1]
+            if line and line[-1][1] == nudged:  # one mark per run, however it was streamed
+                line[-1] = (line[-1][0] + part, nudged)
+            else:
+                line.append((part, nudged))
     return lines
 
 

@@ -80,6 +80,6 @@ def run(args: argparse.Namespace) -> int:
         raise NudgeError(str(exc)) from None
     except sqlite3.DatabaseError as exc:
         raise NudgeError(f"The chat history {path} cannot be opened ({exc}); move it aside to start a new one.") from None
-    app = NudgeApp(store=store, spec=spec, loader=_loader(args))
-    app.run()
+    with store:
+        NudgeApp(store=store, spec=spec, loader=_loader(args)).run()
     return 0

@@ -104,3 +104,30 @@ async def test_newline_keys_and_prompt_recall(tmp_path):
         assert prompt.text == "second prompt"
         await pilot.press("down")
         assert prompt.text == ""
+
+
+async def test_copy_reply_help_and_every_command_in_the_palette(tmp_path):
+    from textual.command import CommandList, CommandPalette
+
+    from tui.commands import COMMANDS
+    from tui.screens.help import HelpScreen
+
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot)
+        await send(pilot, "copy this")
+        await wait_reply_done(pilot)
+        await pilot.press("f8")
+        assert app.clipboard == "Sure! The answer to copy this is *forty-two*."
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        help_text = str(app.screen.query_one("#help-keys").render())
+        assert all(c.title in help_text for c in COMMANDS) and "ctrl+j / alt+enter" in help_text
+        await pilot.press("escape")
+        assert app.screen is app.chat
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette)
+                         and app.screen.query_one(CommandList).option_count >= len(COMMANDS))
+        shown = {str(app.screen.query_one(CommandList).get_option_at_index(i).prompt)
+                 for i in range(app.screen.query_one(CommandList).option_count)}
+        assert all(any(c.title in s for s in shown) for c in COMMANDS)
