@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -49,6 +50,10 @@ class RuleConfig:
     stuck_repeats: int = 3
     repeat_min_words: int = 5
     lazy_drafts: bool = True
+    #: Run the nudging model on a second thread while the base model works: it follows the
+    #: base's text as it is written and drafts while the base checks a word boundary. Only
+    #: worth it when both models' threads fit on the machine's cores at once.
+    overlap: bool = False
 
 
 @dataclass
@@ -58,6 +63,32 @@ class Counters:
     nudging_generated: int = 0
     rounds: int = 0
     nudges: int = 0
+
+
+class _Worker:
+    """One background thread running jobs in submission order (llama.cpp releases the GIL
+    while it computes, so the two models really run side by side)."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nudging-model")
+        self._jobs: list[Future] = []
+
+    def submit(self, fn, *args) -> Future:
+        job = self._pool.submit(fn, *args)
+        self._jobs.append(job)
+        return job
+
+    def drain(self) -> None:
+        jobs, self._jobs = self._jobs, []
+        for job in jobs:
+            job.result()
+
+    def close(self) -> None:
+        try:
+            self.drain()
+        except BaseException:
+            pass  # the generation is over; its result already says how it ended
+        self._pool.shutdown(wait=True)
 
 
 class _Stop(Exception):
@@ -131,15 +162,24 @@ class Controller:
         self.answer = ""
         self.stop_reason: StopReason | None = None
         self.prompt_seconds = 0.0
+        self._worker: _Worker | None = None
 
     # -- public -------------------------------------------------------------------------------
     def run(self, only: Source | None = None) -> Iterator[Piece]:
+        self._worker = _Worker() if self.cfg.overlap and only is None else None
         try:
             t0 = time.perf_counter()
-            if only in (None, "base"):
-                self.base.start()
-            if only in (None, "nudging"):
-                self.nudging.start()
+            if self._worker is not None:  # both prompts at once
+                job = self._worker.submit(self.nudging.start)
+                try:
+                    self.base.start()
+                finally:
+                    job.result()
+            else:
+                if only in (None, "base"):
+                    self.base.start()
+                if only in (None, "nudging"):
+                    self.nudging.start()
             self.prompt_seconds = time.perf_counter() - t0
             if only is None:
                 yield from self._nudged()
@@ -149,6 +189,10 @@ class Controller:
             self.stop_reason = stop.reason
         except _ContextFull:
             self.stop_reason = "context"
+        finally:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
 
     # -- one model alone ----------------------------------------------------------------------
     def _solo(self, session: Session, source: Source) -> Iterator[Piece]:
@@ -193,6 +237,7 @@ class Controller:
             self.counters.rounds += 1
 
             # 1. NUDGE: the nudging model catches up with the answer in one batched eval.
+            self._catch_up_done()
             draft = _Draft(self.nudging, self.nudging.sync(self.answer), self.nudging_sampler,
                            cfg.draft_tokens)
             if not cfg.lazy_drafts:
@@ -249,7 +294,7 @@ class Controller:
         i = 1
         while True:
             while not draft.finished and len(draft.words()[1]) <= i:
-                draft.step()
+                self._step_and_speculate(draft, i)
                 self._check_cancel()
             if draft.eos:
                 yield from self._finish_with(draft)
@@ -324,6 +369,7 @@ class Controller:
                 self.answer += text
                 if text:
                     yield piece
+                    self._follow()
                 chunk_text, chunk_n, held, committed = "", 0, [], False
             else:
                 chunk_text += text
@@ -333,6 +379,7 @@ class Controller:
                     self.answer += text
                     if text:
                         yield piece
+                        self._follow()
                 else:
                     held.append(piece)
                     if chunk_text and chunk_text not in before + turn:
@@ -376,6 +423,33 @@ class Controller:
             self.answer += piece.text
             if piece.text:
                 yield piece
+        self._follow()
+
+    # -- overlap (a second thread for the nudging model) --------------------------------------
+    def _follow(self) -> None:
+        """Let the nudging model evaluate the answer so far in the background. Every call
+        queues one job and the worker runs them in order, so how the text is split into
+        evaluations - and so every logit - is the same whatever the timing."""
+        if self._worker is not None:
+            self._worker.submit(self.nudging.sync, self.answer)
+
+    def _catch_up_done(self) -> None:
+        if self._worker is not None:
+            self._worker.drain()
+
+    def _step_and_speculate(self, draft: _Draft, i: int) -> None:
+        """Draft one more token. With overlap, the base meanwhile evaluates the draft so far:
+        if the new token starts word ``i``, that is exactly the text the base must be checked
+        on next, and its logits are then ready (the later sync finds them cached)."""
+        prefix, words = draft.words()
+        if self._worker is None or not draft.text or len(words) != i or not words[-1]:
+            draft.step()
+            return
+        job = self._worker.submit(draft.step)
+        try:
+            self.base.sync(self.answer + draft.text)
+        finally:
+            job.result()
 
     def _chunk_ok(self, chunk: str, before: str, turn: str) -> bool:
         if chunk in turn:

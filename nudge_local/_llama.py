@@ -24,7 +24,7 @@ N_BATCH = 512
 # such blocks are reused by the next generation. llama.cpp's logits depend (by up to ~0.8 on
 # Gemma 3) on how tokens were split into batches; fixed blocks make a generation's result
 # independent of what earlier generations left in the cache (greedy runs are deterministic).
-PROMPT_BLOCK = 64
+PROMPT_BLOCK = 16
 
 
 def check_gguf(path: str | os.PathLike) -> Path:

@@ -14,7 +14,7 @@ from ._errors import ChatTemplateError, ContextOverflowError, SettingError
 from ._prompts import ChatTemplate, PromptFormat, base_prompt, normalize_messages
 from ._sampling import Sampler
 from ._session import Session
-from ._settings import ModelSettings
+from ._settings import ModelSettings, available_cores
 from ._text import strip_repeated_suffix
 from ._types import NudgeResult, Piece, Source, Span, Stats, merge_spans
 
@@ -139,6 +139,7 @@ class Nudger:
         seed: int | None = None,
         only: Only | None = None,
         lazy_drafts: bool = True,
+        overlap: bool | None = None,
     ) -> "NudgeStream":
         """Start a generation; iterate the returned stream for :class:`Piece` objects as they
         are produced, then read ``stream.result``."""
@@ -156,7 +157,10 @@ class Nudger:
             nudging_session = Session(
                 self.nudging, self._prompt_tokens(self.nudging, text, special=True, who="nudging")
             )
-        config = RuleConfig(gamma=gamma, max_tokens=max_tokens, lazy_drafts=lazy_drafts)
+        if overlap is None:
+            overlap = self.overlap_fits()
+        config = RuleConfig(gamma=gamma, max_tokens=max_tokens, lazy_drafts=lazy_drafts,
+                            overlap=overlap)
         base_sampler = Sampler(temperature, top_p, seed)
         nudging_sampler = Sampler(temperature, top_p, None if seed is None else seed + 1)
         controller = Controller(base_session, nudging_session, config, base_sampler, nudging_sampler)
@@ -167,6 +171,15 @@ class Nudger:
         for _ in stream:
             pass
         return stream.result
+
+    def overlap_fits(self) -> bool:
+        """Whether the two models can compute at the same time without sharing cores: their
+        threads together fit in the cores this process may use (see ``RuleConfig.overlap``).
+        Both on a GPU also qualify: the CPU threads then mostly wait."""
+        threads = [getattr(getattr(b, "settings", None), "n_threads", None) for b in (self.base, self.nudging)]
+        if None in threads:
+            return False
+        return sum(threads) <= available_cores()
 
     def _prompt_tokens(self, backend: Backend, text: str, *, special: bool, who: str) -> list[int]:
         bos = backend.bos_id

@@ -7,6 +7,7 @@ longest common token prefix, so only new text is evaluated.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Sequence
 
 import numpy as np
@@ -28,6 +29,12 @@ class Session:
         self._exact = False  # True when the backend holds exactly self.tokens
         self._prefix_ends: list[int] | None = None
         self._anchor = backend.tokenize(_ANCHOR)
+        # The answer tokens in self.tokens and the bytes they spell. Text this model has
+        # already seen keeps its tokens - in particular the tokens it generated itself, which
+        # re-tokenizing the text could split differently and force re-evaluation.
+        self._known: list[int] = []
+        self._known_bytes = b""
+        self._known_ends: list[int] = []  # cumulative byte length after each known token
 
     # -- tokenization -------------------------------------------------------------------------
     def answer_tokens(self, text: str) -> list[int]:
@@ -41,7 +48,34 @@ class Session:
         return self.backend.tokenize(text)
 
     def count(self, text: str) -> int:
+        if text.encode("utf-8") == self._known_bytes:
+            return len(self._known)
         return len(self.answer_tokens(text))
+
+    def _tokens_for(self, text: str) -> list[int]:
+        """prompt + tokens of ``text``: the known tokens that spell a prefix of it, then the
+        rest tokenized."""
+        data = text.encode("utf-8")
+        k = bisect_right(self._known_ends, _common_prefix(data, self._known_bytes))
+        while k:
+            try:
+                rest = data[self._known_ends[k - 1]:].decode("utf-8")
+                break
+            except UnicodeDecodeError:  # that token ends inside a character
+                k -= 1
+        else:
+            rest = text
+        return self.prompt + self._known[:k] + self.answer_tokens(rest)
+
+    def _remember(self, tokens: list[int]) -> None:
+        self.tokens = tokens
+        self._known = tokens[len(self.prompt):]
+        ends, end = [], 0
+        for t in self._known:
+            end += len(self.backend.token_bytes(t))
+            ends.append(end)
+        self._known_ends = ends
+        self._known_bytes = b"".join(self.backend.token_bytes(t) for t in self._known)
 
     # -- context ------------------------------------------------------------------------------
     @property
@@ -57,7 +91,7 @@ class Session:
         if len(self.prompt) > self.backend.n_ctx:
             raise _ContextFull()
         logits = self.backend.begin(self.prompt)
-        self.tokens = list(self.prompt)
+        self._remember(list(self.prompt))
         self._exact = True
         return logits
 
@@ -69,7 +103,7 @@ class Session:
         """Next-token logits after each of ``texts`` (each a prefix of the next), evaluated in
         one batch where every text ends on a token boundary of the longest one."""
         last = texts[-1]
-        tokens = self.prompt + self.answer_tokens(last)
+        tokens = self._tokens_for(last)
         if len(tokens) > self.backend.n_ctx:
             raise _ContextFull()
         positions = self._boundaries(tokens, texts) if len(texts) > 1 else [len(tokens) - 1]
@@ -78,7 +112,7 @@ class Session:
             self._prefix_ends = None
             return rows
         rows = self.backend.evaluate(tokens, positions)
-        self.tokens = tokens
+        self._remember(tokens)
         self._exact = True
         self._prefix_ends = [p + 1 for p in positions]
         return list(rows)
@@ -109,7 +143,7 @@ class Session:
     def keep(self, n_tokens: int) -> None:
         """Forget everything after the first ``n_tokens`` tokens (applied lazily on next eval)."""
         if n_tokens < len(self.tokens):
-            self.tokens = self.tokens[:n_tokens]
+            self._remember(self.tokens[:n_tokens])
             self._exact = False
 
     def push(self, token: int) -> np.ndarray:
@@ -117,6 +151,10 @@ class Session:
         if not self.room(1):
             raise _ContextFull()
         self.tokens.append(token)
+        self._known.append(token)
+        piece = self.backend.token_bytes(token)
+        self._known_bytes += piece
+        self._known_ends.append(len(self._known_bytes))
         if self._exact:
             return self.backend.push(token)
         rows = self.backend.evaluate(self.tokens)
@@ -126,3 +164,17 @@ class Session:
 
 class _ContextFull(Exception):
     """Internal: a model's context window is full (the generation stops with "context")."""
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix of two byte strings (binary search on C compares)."""
+    lo, hi = 0, min(len(a), len(b))
+    if a[:hi] == b[:hi]:
+        return hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

@@ -8,18 +8,22 @@ from dataclasses import dataclass, replace
 DEFAULT_N_CTX = 4096
 
 
-def default_n_threads() -> int:
-    """All logical cores the process may use.
-
-    llama-cpp-python defaults to half the logical cores. nudge-local runs its two models one
-    after the other, never at once, so each may use every core; on the 2-core reference
-    machine 2 threads decoded faster than 1 (see README, "Threads").
-    """
+def available_cores() -> int:
+    """Logical cores this process may run on."""
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         n = os.cpu_count() or 1
     return max(1, n)
+
+
+def default_n_threads() -> int:
+    """Half the logical cores (at least 1) for each model — llama-cpp-python's own default,
+    kept after measuring (README, "Threads"): llama.cpp's threads spin-wait for each other, so
+    a model given every core slows down several-fold as soon as anything else wants a core
+    (the chat UI's own thread, the other model, a browser). With half each, the two models can
+    also run side by side (``RuleConfig.overlap``)."""
+    return max(1, available_cores() // 2)
 
 
 def gpu_offload_supported() -> bool:

@@ -274,3 +274,34 @@ def test_session_tokenizes_answer_as_continuation():
     s = Session(base, base.tokenize("S\nQuestion: Q\n"))
     assert base.text_of(s.answer_tokens(" the answer")) == " the answer"
     assert s.answer_tokens("") == []
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_overlap_on_a_second_thread_gives_the_same_answers(lazy):
+    """The nudging model following the base on a worker thread changes timing only."""
+    nudging = chain("", "Sure", ",", " the", " answer", " is", " 42")
+    base = {
+        "Sure,": {" A": UNSURE},
+        "Sure, the": {" answer": 0.95},
+        **chain("Sure, the answer", {" is": 0.9}, {" 42": 0.9}, {".": UNSURE}),
+    }
+    nudging.update(chain("Sure, the answer is 42", " Hello", ".", "<eos>"))
+    results = [run(make_nudger(base, nudging), overlap=o, lazy_drafts=lazy) for o in (False, True, True)]
+    assert results[0].text == results[1].text == results[2].text == "Sure, the answer is 42 Hello."
+    assert results[0].spans == results[1].spans
+    # full drafts: the draft reaches the nudging model's EOS within 16 tokens, so it is kept whole
+    expected = ["nudging", "base", "nudging"] if lazy else ["nudging"]
+    assert [s.source for s in results[1].spans] == expected
+
+
+def test_overlap_follows_the_base_text_in_the_background():
+    nudging = chain("", "Sure", ",", " the")
+    words = [" one", " two", " three", " four"]
+    base = chain("Sure,", *[{w: 0.9} for w in words])
+    nudging.update(chain("Sure," + "".join(words), "<eos>"))
+    n = make_nudger(base, nudging)
+    r = run(n, overlap=True)
+    assert r.text == "Sure," + "".join(words)
+    # the nudging model was synced after each base piece (in the background), so its catch-up
+    # at the next round found everything evaluated: one call per piece plus the rounds' own
+    assert n.nudging.evaluate_calls >= len(words) + r.stats.rounds
