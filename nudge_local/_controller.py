@@ -240,8 +240,6 @@ class Controller:
             self._catch_up_done()
             draft = _Draft(self.nudging, self.nudging.sync(self.answer), self.nudging_sampler,
                            cfg.draft_tokens)
-            if not cfg.lazy_drafts:
-                draft.fill()
             takeover = yield from self._find_takeover(draft)
 
             # 2. KEEP: the words before the takeover, or all but the (maybe cut) last word.
@@ -276,64 +274,68 @@ class Controller:
         probability) at the first takeover, or None. Ends the answer when the draft ends on
         the nudging model's EOS (its normal end of an answer). A generator only so that it
         can ``yield`` the final nudge piece before stopping."""
-        gamma = self.cfg.gamma
         if not self.cfg.lazy_drafts:
-            if draft.eos:
-                yield from self._finish_with(draft)
-            prefix, words = draft.words()
-            checks = [i for i in range(1, len(words)) if words[i]]
-            texts = [self.answer + kept_text(prefix, words, i) for i in checks]
-            rows = self.base.sync_prefixes(texts) if texts else []
-            for k, (i, logits) in enumerate(zip(checks, rows)):
-                hit = self._takeover_at(logits, " " + words[i], gamma)
-                if hit is not None:
-                    self.base.rewind_to_prefix(k, texts[k])
-                    return (i, *hit)
-            return None
-
+            return (yield from self._find_takeover_full(draft))
         i = 1
         while True:
-            while not draft.finished and len(draft.words()[1]) <= i:
-                self._step_and_speculate(draft, i)
-                self._check_cancel()
-            if draft.eos:
-                yield from self._finish_with(draft)
-            # An empty word i is a run of spaces only once something follows it.
-            while not draft.finished and len(draft.words()[1]) == i + 1 and not draft.words()[1][i]:
-                draft.step()
-            if draft.eos:
-                yield from self._finish_with(draft)
+            # Word i exists once a space follows word i-1; an empty word i is a run of
+            # spaces only once something follows it too.
+            yield from self._draft_while(draft, lambda w: len(w) <= i, speculate=i)
+            yield from self._draft_while(draft, lambda w: len(w) == i + 1 and not w[i])
             prefix, words = draft.words()
             if len(words) <= i:
                 return None
             if words[i]:
-                logits = self.base.sync(self.answer + kept_text(prefix, words, i))
-                best, p = top1(logits)
-                token = self.base_sampler.pick(logits, best)
-                if not self.base.backend.is_eog(token):
-                    if p >= gamma:
+                candidate = self._base_candidate(self.base.sync(self.answer + kept_text(prefix, words, i)))
+                if candidate is not None:
+                    token, p, piece = candidate
+                    if p >= self.cfg.gamma:
                         return (i, token, p)
-                    piece = self.base.backend.token_bytes(token).decode("utf-8", "ignore")
                     # Agreement needs as much of word i as the base token is long.
-                    while (piece and not draft.finished and len(draft.words()[1]) <= i + 1
-                           and len(draft.words()[1][i]) + 1 < len(piece)):
-                        draft.step()
-                    if draft.eos:
-                        yield from self._finish_with(draft)
-                    word = " " + draft.words()[1][i]
-                    if piece and word.startswith(piece):
+                    yield from self._draft_while(
+                        draft, lambda w: len(w) <= i + 1 and len(w[i]) + 1 < len(piece))
+                    if piece and (" " + draft.words()[1][i]).startswith(piece):
                         return (i, token, p)
             i += 1
 
-    def _takeover_at(self, logits: np.ndarray, word: str, gamma: float):
+    def _find_takeover_full(self, draft: _Draft):
+        """The reference's way: all 16 tokens drafted, every boundary checked in one batch."""
+        draft.fill()
+        if draft.eos:
+            yield from self._finish_with(draft)
+        prefix, words = draft.words()
+        checks = [i for i in range(1, len(words)) if words[i]]
+        texts = [self.answer + kept_text(prefix, words, i) for i in checks]
+        rows = self.base.sync_prefixes(texts) if texts else []
+        for k, (i, logits) in enumerate(zip(checks, rows)):
+            candidate = self._base_candidate(logits)
+            if candidate is None:
+                continue
+            token, p, piece = candidate
+            if p >= self.cfg.gamma or (piece and (" " + words[i]).startswith(piece)):
+                self.base.rewind_to_prefix(k, texts[k])
+                return (i, token, p)
+        return None
+
+    def _draft_while(self, draft: _Draft, wanted, speculate: int | None = None):
+        """Draft while ``wanted(words)`` holds; end the answer if the draft hits EOS."""
+        while not draft.finished and wanted(draft.words()[1]):
+            if speculate is None:
+                draft.step()
+            else:
+                self._step_and_speculate(draft, speculate)
+            self._check_cancel()
+        if draft.eos:
+            yield from self._finish_with(draft)
+
+    def _base_candidate(self, logits: np.ndarray):
+        """The base model's next token at a boundary, its top-1 probability and its text;
+        None for an end-of-generation token (which never takes over)."""
         best, p = top1(logits)
         token = self.base_sampler.pick(logits, best)
         if self.base.backend.is_eog(token):
             return None
-        piece = self.base.backend.token_bytes(token).decode("utf-8", "ignore")
-        if p >= gamma or (piece and word.startswith(piece)):
-            return token, p
-        return None
+        return token, p, self.base.backend.token_bytes(token).decode("utf-8", "ignore")
 
     def _finish_with(self, draft: _Draft):
         self.counters.nudging_generated += draft.tokens

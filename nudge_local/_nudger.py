@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 import warnings
 from typing import Iterator, Literal, Mapping, Sequence
@@ -16,7 +15,7 @@ from ._sampling import Sampler
 from ._session import Session
 from ._settings import ModelSettings, available_cores
 from ._text import strip_repeated_suffix
-from ._types import NudgeResult, Piece, Source, Span, Stats, merge_spans
+from ._types import NudgeResult, Piece, Span, Stats, merge_spans
 
 Only = Literal["base", "nudging"]
 
