@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 
 from ._errors import NudgeError
-from ._settings import default_n_threads
+from ._settings import available_cores, default_n_threads
 
 
 @dataclass
@@ -108,7 +108,7 @@ def format_report(r: Report) -> str:
         "GPU offload: supported" if r.gpu_offload else
         "GPU offload: not supported by this llama.cpp build (CPU only; see the README to "
         "install a CUDA or Metal build)",
-        f"Default threads: {r.default_threads} (all cores this process may use)",
+        f"Default threads: {r.default_threads} per model (half the {available_cores()} cores this process may use)",
         f"RAM: {gb(r.ram_total)} total" + (f", {gb(r.ram_available)} available"
                                            if r.ram_available is not None else ""),
         f"Pairs present: {', '.join(r.pairs_present) or 'none'}",

@@ -80,7 +80,8 @@ def test_doctor_prints_true_facts_of_this_machine(capsys):
     else:
         assert "GPU offload: not supported" in out
     assert f"llama-cpp-python: {llama_cpp.__version__}" in out
-    assert f"Default threads: {len(os.sched_getaffinity(0))} " in out
+    cores = len(os.sched_getaffinity(0))
+    assert f"Default threads: {max(1, cores // 2)} per model (half the {cores} cores" in out
     ram_line = next(line for line in out.splitlines() if line.startswith("RAM: "))
     reported = float(ram_line.split()[1]) * 1e9
     assert reported == pytest.approx(_mem_total(), rel=0.02)
