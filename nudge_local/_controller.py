@@ -60,6 +60,7 @@ class RuleConfig:
 class Counters:
     output_tokens: int = 0
     base_generated: int = 0
+    base_discarded: int = 0  # generated, then dropped by a repetition guard
     nudging_generated: int = 0
     rounds: int = 0
     nudges: int = 0
@@ -384,6 +385,8 @@ class Controller:
                         self._follow()
                 else:
                     held.append(piece)
+                    # The nudging model follows held text too: a held chunk is usually kept.
+                    self._follow(chunk_text)
                     if chunk_text and chunk_text not in before + turn:
                         committed = True
                         yield from self._release(held)
@@ -413,9 +416,12 @@ class Controller:
             if p < cfg.gamma and not utf8.pending:
                 confidence = p
                 break
-        if chunk_n and not committed and self._chunk_ok(chunk_text, before, turn):
-            yield from self._release(held)
-            turn += chunk_text
+        if chunk_n and not committed:
+            if self._chunk_ok(chunk_text, before, turn):
+                yield from self._release(held)
+                turn += chunk_text
+            else:
+                self.counters.base_discarded += chunk_n
         if stop is not None:
             raise _Stop(stop)
         return confidence
@@ -428,12 +434,12 @@ class Controller:
         self._follow()
 
     # -- overlap (a second thread for the nudging model) --------------------------------------
-    def _follow(self) -> None:
-        """Let the nudging model evaluate the answer so far in the background. Every call
-        queues one job and the worker runs them in order, so how the text is split into
-        evaluations - and so every logit - is the same whatever the timing."""
+    def _follow(self, held: str = "") -> None:
+        """Let the nudging model evaluate the answer so far (plus text ``held`` back) in the
+        background. Every call queues one job and the worker runs them in order, so how the
+        text is split into evaluations - and so every logit - is the same whatever the timing."""
         if self._worker is not None:
-            self._worker.submit(self.nudging.sync, self.answer)
+            self._worker.submit(self.nudging.sync, self.answer + held)
 
     def _catch_up_done(self) -> None:
         if self._worker is not None:

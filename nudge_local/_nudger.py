@@ -258,6 +258,7 @@ class NudgeStream:
         stats = Stats(
             output_tokens=output_tokens,
             base_generated_tokens=counters.base_generated,
+            base_discarded_tokens=counters.base_discarded,
             base_evaluated_tokens=evaluated[0] if c.base is not None and self._only != "nudging" else 0,
             nudging_generated_tokens=counters.nudging_generated,
             nudging_evaluated_tokens=evaluated[-1] if c.nudging is not None else 0,

@@ -48,6 +48,8 @@ class Stats:
 
     output_tokens: int = 0
     base_generated_tokens: int = 0
+    #: base tokens generated and then dropped by the repetition guards
+    base_discarded_tokens: int = 0
     base_evaluated_tokens: int = 0
     nudging_generated_tokens: int = 0
     nudging_evaluated_tokens: int = 0

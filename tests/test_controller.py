@@ -160,6 +160,7 @@ def test_repetition_guard_drops_chunk_already_in_answer():
     # " two ... eight one" again: more than 5 words already in the answer -> dropped
     kept = first + " one"
     assert s.result.text == kept
+    assert s.result.stats.base_discarded_tokens == 8
     assert "".join(p.text for p in pieces) == kept  # the dropped chunk was never streamed
 
 

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         nudger.generate(prompts[0], max_tokens=8, gamma=args.gamma)
         totals = {label: [0, 0.0] for label, _ in modes}
         ratios = []
+        discarded = generated = 0
         for i, prompt in enumerate(prompts, 1):
             for label, mode in modes:
                 only = mode if mode in ("base", "nudging") else None
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
                 totals[label][1] += r.stats.seconds
                 if mode is None:
                     ratios.append(r.nudge_ratio)
+                    discarded += r.stats.base_discarded_tokens
+                    generated += r.stats.base_generated_tokens
             if not args.json:
                 print(f"  prompt {i}/{len(prompts)} done", file=sys.stderr)
         rate = {label: (n / s if s else 0.0) for label, (n, s) in totals.items()}
@@ -74,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
                               "tokens_per_second": round(rate[label], 2)} for label, _ in modes},
             "nudged_over_base": round(rate["nudged"] / rate["base alone"], 3) if rate["base alone"] else None,
             "mean_nudge_ratio": round(sum(ratios) / len(ratios), 4),
+            "nudged_base_tokens_discarded": discarded,
+            "nudged_base_tokens_generated": generated,
             "peak_rss_bytes": peak,
             "model_file_bytes": files,
             "kv_cache_bytes": kv_total,
@@ -96,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     if "full_drafts_over_base" in figures:
         print(f"nudged (full drafts) / base-alone tokens/s: {figures['full_drafts_over_base']:.2f}x")
     print(f"mean nudge ratio: {figures['mean_nudge_ratio']:.1%}")
+    print(f"nudged: the base generated {generated} tokens, {discarded} of them dropped by the "
+          f"repetition guards")
     print(f"peak RSS: {peak / mib:.0f} MiB; model files {files / mib:.0f} MiB + KV caches "
           f"{kv_total / mib:.0f} MiB = {(files + kv_total) / mib:.0f} MiB; "
           f"ratio {figures['rss_over_files_plus_kv']:.2f}x")
