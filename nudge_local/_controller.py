@@ -7,13 +7,17 @@ Deliberate differences, all also listed in the README:
   at the first uncertain token, so no base token is decoded and then thrown away. The
   repetition guards therefore judge the *accepted* tokens of each 16-token chunk (the
   reference judges all 16, including those after the uncertain one).
-* Nudge drafts are drawn lazily by default (``lazy_drafts``): the nudging model stops drafting
-  once the base has taken over. This is the reference's result except in one case: the
-  reference appends a whole draft and ends the answer when the nudging model's EOS falls
-  anywhere within its 16 tokens, even after a word where the base would have taken over;
-  lazily, that EOS is never drafted and the base writes on. ``lazy_drafts=False`` drafts all
-  16 tokens and checks every word boundary in one batched base evaluation, exactly as the
-  reference does.
+* Nudge drafts are drawn lazily: the nudging model stops drafting once the base has taken
+  over. This is the reference's result except in one case: the reference appends a whole
+  draft and ends the answer when the nudging model's EOS falls anywhere within its 16 tokens,
+  even after a word where the base would have taken over; lazily, that EOS is never drafted
+  and the base writes on.
+* A base turn ends as soon as the chunk being written has copied more than 5 words verbatim
+  from the answer (the reference waits for the chunk's 16th token, then drops the chunk the
+  same way). A base model stuck in a loop otherwise spends 16 tokens a round on text that is
+  thrown away.
+* ``exact=True`` turns both off: all 16 tokens drafted, every word boundary checked in one
+  batched base evaluation, guards judged on whole chunks - the reference's behaviour.
 * Lengths are counted in the base model's tokens (the reference counts GPT-3.5 tokens).
 * A token limit or the gamma gate never cuts a UTF-8 character in half: a model keeps writing
   (at most 3 more tokens) until the character is complete.
@@ -49,7 +53,8 @@ class RuleConfig:
     max_rounds: int = 150
     stuck_repeats: int = 3
     repeat_min_words: int = 5
-    lazy_drafts: bool = True
+    #: Reproduce the reference exactly (full drafts, whole-chunk guards); see the module doc.
+    exact: bool = False
     #: Run the nudging model on a second thread while the base model works: it follows the
     #: base's text as it is written and drafts while the base checks a word boundary. Only
     #: worth it when both models' threads fit on the machine's cores at once.
@@ -275,7 +280,7 @@ class Controller:
         probability) at the first takeover, or None. Ends the answer when the draft ends on
         the nudging model's EOS (its normal end of an answer). A generator only so that it
         can ``yield`` the final nudge piece before stopping."""
-        if not self.cfg.lazy_drafts:
+        if self.cfg.exact:
             return (yield from self._find_takeover_full(draft))
         i = 1
         while True:
@@ -392,6 +397,9 @@ class Controller:
                         yield from self._release(held)
                         turn += chunk_text
                         held = []
+                    elif not cfg.exact and is_repetitive_chunk(chunk_text, before + turn,
+                                                               cfg.repeat_min_words):
+                        break  # already copying: the chunk would be dropped at its end
                 if chunk_n >= cfg.chunk_tokens:
                     if not committed and not self._chunk_ok(chunk_text, before, turn):
                         break  # repetition: end the turn without the chunk

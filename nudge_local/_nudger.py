@@ -137,7 +137,7 @@ class Nudger:
         top_p: float = 1.0,
         seed: int | None = None,
         only: Only | None = None,
-        lazy_drafts: bool = True,
+        exact: bool = False,
         overlap: bool | None = None,
     ) -> "NudgeStream":
         """Start a generation; iterate the returned stream for :class:`Piece` objects as they
@@ -158,7 +158,7 @@ class Nudger:
             )
         if overlap is None:
             overlap = self.overlap_fits()
-        config = RuleConfig(gamma=gamma, max_tokens=max_tokens, lazy_drafts=lazy_drafts,
+        config = RuleConfig(gamma=gamma, max_tokens=max_tokens, exact=exact,
                             overlap=overlap)
         base_sampler = Sampler(temperature, top_p, seed)
         nudging_sampler = Sampler(temperature, top_p, None if seed is None else seed + 1)

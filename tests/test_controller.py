@@ -79,7 +79,7 @@ def test_one_word_draft_is_kept_whole():
 def test_nudging_eos_appends_whole_draft_and_stops():
     nudging = chain("", " Hello", " world", ".", "<eos>")
     # a confident base would take over after " Hello" - but the draft ended on EOS first
-    r = run(make_nudger({}, nudging, base_default={" x": 0.99}), lazy_drafts=False)
+    r = run(make_nudger({}, nudging, base_default={" x": 0.99}), exact=True)
     assert r.text == "Hello world."
     assert r.stop_reason == "nudging_eos"
     assert r.nudge_ratio == 1.0
@@ -145,23 +145,26 @@ def test_rounds_limit():
     assert s.result.stats.rounds == 5
 
 
-def test_repetition_guard_drops_chunk_already_in_answer():
+@pytest.mark.parametrize("exact, discarded", [(True, 8), (False, 5)])
+def test_repetition_guard_drops_chunk_already_in_answer(exact, discarded):
     sentence = [" one", " two", " three", " four", " five", " six", " seven", " eight"]
-    nudging = chain("", "Sure", ",", " the")
+    # a 16-token draft without EOS (exact mode drafts all 16 tokens)
+    nudging = chain("", "Sure", ",", " the", *[" A"] * 13)
     first = "Sure," + "".join(sentence)
     # the base writes the 8-word sentence, then starts it again: the 2nd copy is a >5-word
     # chunk already in the answer and must be dropped
     base = chain("Sure,", *[{w: 0.9} for w in sentence * 3])
     n = make_nudger(base, nudging)
     s = n.stream(QUESTION, system=SYSTEM, max_tokens=64)
-    s._controller.cfg = RuleConfig(max_tokens=64, chunk_tokens=8)
+    s._controller.cfg = RuleConfig(max_tokens=64, chunk_tokens=8, exact=exact)
     pieces = list(s)
     # turn = " one" (the takeover token) | " two ... eight one" (8 new tokens, new text) |
-    # " two ... eight one" again: more than 5 words already in the answer -> dropped
+    # " two ... eight one" again: more than 5 words already in the answer -> dropped; exact
+    # mode drops it at the chunk's end (8 tokens), default mode as soon as 5 words are copied
     kept = first + " one"
     assert s.result.text == kept
-    assert s.result.stats.base_discarded_tokens == 8
     assert "".join(p.text for p in pieces) == kept  # the dropped chunk was never streamed
+    assert s.result.stats.base_discarded_tokens == discarded
 
 
 def test_repetition_guard_drops_chunk_repeating_the_current_turn():
@@ -195,7 +198,7 @@ def test_lazy_and_full_drafts_agree_without_eos_and_lazy_drafts_less():
     base = {**chain("Sure,", {" the": 0.9}, {" answer": 0.9}, {" is": 0.9}, {" 42": 0.9})}
     nudging.update(chain("Sure, the answer is 42", "<eos>"))
     lazy = run(make_nudger(base, nudging))
-    full = run(make_nudger(base, nudging), lazy_drafts=False)
+    full = run(make_nudger(base, nudging), exact=True)
     assert lazy.text == full.text == "Sure, the answer is 42"
     assert lazy.stats.nudging_generated_tokens < full.stats.nudging_generated_tokens
 
@@ -287,7 +290,7 @@ def test_overlap_on_a_second_thread_gives_the_same_answers(lazy):
         **chain("Sure, the answer", {" is": 0.9}, {" 42": 0.9}, {".": UNSURE}),
     }
     nudging.update(chain("Sure, the answer is 42", " Hello", ".", "<eos>"))
-    results = [run(make_nudger(base, nudging), overlap=o, lazy_drafts=lazy) for o in (False, True, True)]
+    results = [run(make_nudger(base, nudging), overlap=o, exact=not lazy) for o in (False, True, True)]
     assert results[0].text == results[1].text == results[2].text == "Sure, the answer is 42 Hello."
     assert results[0].spans == results[1].spans
     # full drafts: the draft reaches the nudging model's EOS within 16 tokens, so it is kept whole

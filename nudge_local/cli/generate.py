@@ -26,8 +26,8 @@ def register(sub) -> None:
     g.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling when temperature > 0")
     g.add_argument("--seed", type=int, help="random seed for sampling")
     g.add_argument("--only", choices=["base", "nudging"], help="run one model alone, same prompts")
-    g.add_argument("--full-drafts", action="store_true",
-                   help="draft all 16 nudge tokens every round, exactly as the paper's code")
+    g.add_argument("--exact", action="store_true",
+                   help="the paper's code exactly: full 16-token drafts, whole-chunk repetition guards")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     p.set_defaults(func=run)
 
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         stream = nudger.stream(
             prompt, gamma=args.gamma, max_tokens=args.max_tokens, system=args.system,
             temperature=args.temperature, top_p=args.top_p, seed=args.seed, only=args.only,
-            lazy_drafts=not args.full_drafts,
+            exact=args.exact,
         )
         if args.json:
             for _ in stream:
