@@ -73,6 +73,8 @@ class Nudger:
 
         check_gguf(base)
         check_gguf(nudging)
+        base_settings = base_settings or _configured(None)
+        nudging_settings = nudging_settings or _configured(None)
         t0 = time.perf_counter()
         base_backend = LlamaCppBackend(base, base_settings, verbose=verbose)
         try:
@@ -104,7 +106,8 @@ class Nudger:
         nudging_settings: ModelSettings | None = None,
         **kwargs,
     ) -> "Nudger":
-        """Load a pair named in models.toml (the packaged catalog plus the user's own)."""
+        """Load a pair named in models.toml (the packaged catalog plus the user's own).
+        Settings not given come from the user's config file (``nudge-local config show``)."""
         from .catalog import load_catalog, locate_model
 
         catalog = load_catalog()
@@ -114,8 +117,8 @@ class Nudger:
         nudger = cls.from_paths(
             base_path,
             nudging_path,
-            base_settings=base_settings,
-            nudging_settings=nudging_settings,
+            base_settings=base_settings or _configured(entry.base),
+            nudging_settings=nudging_settings or _configured(entry.nudging),
             **kwargs,
         )
         nudger.names = (entry.base, entry.nudging)
@@ -269,6 +272,13 @@ class NudgeStream:
         )
         mode = "nudged" if self._only is None else self._only
         return NudgeResult(text=text, spans=spans, stop_reason=c.stop_reason or "eos", stats=stats, mode=mode)
+
+
+def _configured(model_name: str | None) -> ModelSettings:
+    """Settings from the user's config file (its [defaults], then the model's own section)."""
+    from .config import resolve_settings
+
+    return resolve_settings(model_name, {})[0]
 
 
 def _slice_spans(spans: list[Span], start: int, end: int) -> list[Span]:

@@ -87,7 +87,7 @@ def resolve_settings(model_name: str | None, overrides: dict | None = None
 
     ``overrides`` come from the command line or API arguments; ``None`` values are ignored.
     Sources are ``"default"``, ``"config file (<path>)"`` or ``"command line"``. Values left
-    ``None`` mean "automatic" (see ``ModelSettings``: all cores; all layers on a GPU build).
+    ``None`` mean "automatic" (see ``ModelSettings``: half the cores; all layers on a GPU build).
     """
     data = load_config()
     file_source = f"config file ({config_path()})"

@@ -89,3 +89,18 @@ def test_cli_config_show_bad_file_is_one_sentence(capsys):
     assert main(["config", "show"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("nudge-local: error: ") and len(err.splitlines()) == 1
+
+
+def test_api_loads_models_with_the_config_files_settings(tmp_path, monkeypatch):
+    """Nudger.from_catalog honours the user's config file when no settings are passed."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from nudge_local import Nudger
+    from nudge_local.config import config_path
+
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[defaults]\nn_ctx = 512\n\n[models.smollm2-135m-instruct]\nn_ctx = 768\n')
+    with Nudger.from_catalog("demo") as n:
+        assert n.base.settings.n_ctx == 512
+        assert n.nudging.settings.n_ctx == 768
+        assert n.base.n_ctx >= 512 and n.nudging.n_ctx >= 768
