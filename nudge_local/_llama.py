@@ -127,10 +127,7 @@ class LlamaCppBackend:
         tokens = list(tokens)
         positions = list(logits_at) if logits_at is not None else [len(tokens) - 1]
         held = self.held
-        keep = 0
-        limit = min(len(tokens), len(held))
-        while keep < limit and tokens[keep] == held[keep]:
-            keep += 1
+        keep = _common_length(tokens, held)
         wants_cached = None
         for pos in positions:
             if pos < keep:
@@ -157,10 +154,7 @@ class LlamaCppBackend:
 
     def begin(self, prompt: Sequence[int]) -> np.ndarray:
         prompt = list(prompt)
-        keep = 0
-        limit = min(len(prompt), self._canonical)
-        while keep < limit and prompt[keep] == self.held[keep]:
-            keep += 1
+        keep = min(_common_length(prompt, self.held), self._canonical)
         keep -= keep % PROMPT_BLOCK
         if keep == len(prompt):  # the last block must be evaluated again for its logits
             keep -= PROMPT_BLOCK
@@ -218,6 +212,18 @@ class LlamaCppBackend:
             self._batch.close()
             self.llm.close()
             self.llm = None
+
+
+def _common_length(a: list[int], b: list[int]) -> int:
+    """Length of the longest common prefix of two token lists. Usually one extends the other,
+    which a C-level slice comparison settles without a Python loop over the context."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    keep = 0
+    while a[keep] == b[keep]:
+        keep += 1
+    return keep
 
 
 @contextlib.contextmanager

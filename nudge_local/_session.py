@@ -69,13 +69,17 @@ class Session:
 
     def _remember(self, tokens: list[int]) -> None:
         self.tokens = tokens
-        self._known = tokens[len(self.prompt):]
-        ends, end = [], 0
-        for t in self._known:
-            end += len(self.backend.token_bytes(t))
-            ends.append(end)
-        self._known_ends = ends
-        self._known_bytes = b"".join(self.backend.token_bytes(t) for t in self._known)
+        known = tokens[len(self.prompt):]
+        # Usually the new answer tokens extend the old ones: only the new tail is measured.
+        old = self._known
+        k = len(old) if known[: len(old)] == old else 0
+        ends = self._known_ends[:k]
+        data = [self._known_bytes[: ends[-1]] if k else b""]
+        for t in known[k:]:
+            piece = self.backend.token_bytes(t)
+            data.append(piece)
+            ends.append((ends[-1] if ends else 0) + len(piece))
+        self._known, self._known_ends, self._known_bytes = known, ends, b"".join(data)
 
     # -- context ------------------------------------------------------------------------------
     @property

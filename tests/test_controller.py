@@ -309,3 +309,27 @@ def test_overlap_follows_the_base_text_in_the_background():
     # the nudging model was synced after each base piece (in the background), so its catch-up
     # at the next round found everything evaluated: one call per piece plus the rounds' own
     assert n.nudging.evaluate_calls >= len(words) + r.stats.rounds
+
+
+def test_session_keeps_the_models_own_tokens_for_its_text():
+    from fakes import make_pair
+
+    base, _ = make_pair({}, {})
+    s = Session(base, base.tokenize("S\nQuestion: Q\n"))
+    s.start()
+    # the model "generated" " the" as four single-character tokens; re-tokenizing the text
+    # would give one " the" token and force those four to be evaluated again
+    for ch in (" ", "t", "h", "e"):
+        s.push(base.tokenize(ch)[0])
+    before = base.evaluated_tokens
+    s.sync(" the answer")
+    assert base.evaluated_tokens - before == len(s.answer_tokens(" answer"))
+    assert s.count(" the answer") == len(s.tokens) - len(s.prompt)
+
+
+def test_common_length():
+    from nudge_local._llama import _common_length
+
+    assert _common_length([1, 2, 3], [1, 2, 3, 4]) == 3
+    assert _common_length([1, 2, 9, 4], [1, 2, 3, 4]) == 2
+    assert _common_length([], [1]) == 0
