@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -66,6 +67,19 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> subpr
 def describe(result: subprocess.CompletedProcess) -> str:
     return (f"$ {' '.join(map(str, result.args))}\nexit {result.returncode}\n"
             f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}")
+
+
+def generate_demo(exe: Path, env: dict[str, str], cwd: Path, max_tokens: int) -> dict:
+    """Run `generate --json --pair demo` from an installed nudge-local and check the answer."""
+    result = run([str(exe), "generate", "--json", "--pair", "demo", "--max-tokens", str(max_tokens),
+                  "What is 2+2?"], env, cwd=cwd, timeout=600)
+    assert result.returncode == 0, describe(result)
+    answer = json.loads(result.stdout)
+    assert answer["mode"] == "nudged"
+    assert answer["text"].strip(), describe(result)
+    assert "".join(span["text"] for span in answer["spans"]) == answer["text"]
+    assert answer["stats"]["output_tokens"] > 0
+    return answer
 
 
 def drive_tui(exe: Path, env: dict[str, str], cwd: Path, socket: Path,

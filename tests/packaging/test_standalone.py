@@ -6,13 +6,12 @@ building one (the build takes minutes)."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
-from packaging_support import ROOT, describe, drive_tui, project_version, run
+from packaging_support import ROOT, describe, drive_tui, generate_demo, project_version, run
 
 pytestmark = pytest.mark.slow
 
@@ -62,14 +61,7 @@ def test_doctor(bundle, outside, isolated_env):
 
 
 def test_generate_with_the_bundled_demo_pair(bundle, outside, isolated_env):
-    result = run([bundle / "nudge-local", "generate", "--json", "--pair", "demo",
-                  "--max-tokens", "16", "What is 2+2?"], isolated_env, cwd=outside, timeout=600)
-    assert result.returncode == 0, describe(result)
-    answer = json.loads(result.stdout)
-    assert answer["mode"] == "nudged"
-    assert answer["text"].strip(), describe(result)
-    assert "".join(span["text"] for span in answer["spans"]) == answer["text"]
-    assert answer["stats"]["output_tokens"] > 0
+    generate_demo(bundle / "nudge-local", isolated_env, outside, max_tokens=16)
 
 
 def test_chat_tui_loads_the_demo_pair_answers_and_quits(bundle, outside, isolated_env, tmp_path):

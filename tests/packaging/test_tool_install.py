@@ -3,7 +3,6 @@ temporary home, and run the installed `nudge-local` command for real (CLI and ch
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import venv
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from packaging_support import describe, drive_tui, project_version, run
+from packaging_support import describe, drive_tui, generate_demo, project_version, run
 
 pytestmark = pytest.mark.slow
 
@@ -53,14 +52,7 @@ def test_pipx_install_from_wheel_runs_version_demo_generate_and_chat(tmp_path, i
     assert version.returncode == 0, describe(version)
     assert project_version() in version.stdout, describe(version)
 
-    generated = run([exe, "generate", "--json", "--pair", "demo", "--max-tokens", "24",
-                     "What is 2+2?"], env, cwd=workdir, timeout=600)
-    assert generated.returncode == 0, describe(generated)
-    answer = json.loads(generated.stdout)
-    assert answer["mode"] == "nudged"
-    assert answer["text"].strip(), describe(generated)
-    assert "".join(span["text"] for span in answer["spans"]) == answer["text"]
-    assert answer["stats"]["output_tokens"] > 0
+    generate_demo(exe, env, workdir, max_tokens=24)
 
     screens, code = drive_tui(exe, env, workdir, tmp_path / "tmux.sock")
     loaded, answered = screens
