@@ -390,8 +390,6 @@ class Controller:
                         self._follow()
                 else:
                     held.append(piece)
-                    # The nudging model follows held text too: a held chunk is usually kept.
-                    self._follow(chunk_text)
                     if chunk_text and chunk_text not in before + turn:
                         committed = True
                         yield from self._release(held)
@@ -400,6 +398,10 @@ class Controller:
                     elif not cfg.exact and is_repetitive_chunk(chunk_text, before + turn,
                                                                cfg.repeat_min_words):
                         break  # already copying: the chunk would be dropped at its end
+                    else:
+                        # The nudging model follows held text too (a held chunk is usually
+                        # kept), but not the token that dooms it: the next round would wait.
+                        self._follow(chunk_text)
                 if chunk_n >= cfg.chunk_tokens:
                     if not committed and not self._chunk_ok(chunk_text, before, turn):
                         break  # repetition: end the turn without the chunk

@@ -25,6 +25,10 @@ N_BATCH = 512
 # Gemma 3) on how tokens were split into batches; fixed blocks make a generation's result
 # independent of what earlier generations left in the cache (greedy runs are deterministic).
 PROMPT_BLOCK = 16
+# Logits kept for recent positions: at most this many rows, in at most this much memory
+# (12 rows of Gemma's 262k vocabulary, 32 of SmolLM2's 49k).
+MAX_ROWS = 32
+ROWS_BUDGET_BYTES = 12 * 1024 * 1024
 
 
 def check_gguf(path: str | os.PathLike) -> Path:
@@ -81,9 +85,17 @@ class LlamaCppBackend:
         self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
         bos = llama_cpp.llama_vocab_bos(self._vocab)
         self._bos = bos if bos >= 0 else None
+        # What the KV cache holds. The context is its first ``_n`` tokens; the rest is text the
+        # caller stepped back from (a chunk the repetition guards dropped, say), kept until
+        # something else is written there: when the same tokens come again (a base model in a
+        # loop writes them again after every drop), they and their logits are reused.
         self.held: list[int] = []
+        self._n = 0
         self._canonical = 0  # leading held tokens evaluated in whole prompt blocks
-        self._last_logits: np.ndarray | None = None
+        # Logits rows of recent positions (position -> row), valid while ``held`` keeps its
+        # prefix up to there: stepping back needs no re-evaluation.
+        self._rows: dict[int, np.ndarray] = {}
+        self._max_rows = max(2, min(MAX_ROWS, ROWS_BUDGET_BYTES // (4 * self.n_vocab)))
         self.evaluated_tokens = 0
 
     # -- tokens -------------------------------------------------------------------------------
@@ -126,31 +138,22 @@ class LlamaCppBackend:
     def evaluate(self, tokens: Sequence[int], logits_at: Sequence[int] | None = None) -> np.ndarray:
         tokens = list(tokens)
         positions = list(logits_at) if logits_at is not None else [len(tokens) - 1]
-        held = self.held
-        keep = _common_length(tokens, held)
-        wants_cached = None
+        keep = _common_length(tokens, self.held)
         for pos in positions:
-            if pos < keep:
-                if pos == keep - 1 == len(held) - 1 and self._last_logits is not None:
-                    wants_cached = pos
-                else:
-                    keep = pos
-        if keep == len(tokens) and wants_cached is None:
+            if pos < keep and pos not in self._rows:
+                keep = pos  # that row is gone: evaluate again from there
+        if keep == len(tokens) and len(tokens) - 1 not in self._rows:
             keep -= 1  # the last token must be evaluated again to get its logits
-        self._truncate(keep)
-        rows: dict[int, np.ndarray] = {}
-        if wants_cached is not None:
-            rows[wants_cached] = self._last_logits
-        want = set(positions)
-        for start in range(keep, len(tokens), N_BATCH):
-            chunk = tokens[start : start + N_BATCH]
-            flags = [start + i in want or start + i == len(tokens) - 1 for i in range(len(chunk))]
-            out = self._decode(chunk, start, flags)
-            for i, logits in out.items():
-                rows[start + i] = logits
-        self.held = tokens
-        self._last_logits = rows[len(tokens) - 1]
-        return np.stack([rows[p] for p in positions])
+        if keep < len(tokens):
+            self._truncate(keep)
+            want = set(positions)
+            for start in range(keep, len(tokens), N_BATCH):
+                chunk = tokens[start : start + N_BATCH]
+                flags = [start + i in want or start + i == len(tokens) - 1 for i in range(len(chunk))]
+                self._decode(chunk, start, flags)
+            self.held = tokens
+        self._n = len(tokens)
+        return np.stack([self._rows[p] for p in positions])
 
     def begin(self, prompt: Sequence[int]) -> np.ndarray:
         prompt = list(prompt)
@@ -167,14 +170,19 @@ class LlamaCppBackend:
             if last:
                 logits = out[len(block) - 1]
         self.held = prompt
+        self._n = len(prompt)
         self._canonical = len(prompt) - len(prompt) % PROMPT_BLOCK
-        self._last_logits = logits
         return logits
 
     def push(self, token: int) -> np.ndarray:
-        logits = self._decode([token], len(self.held), [True])[0]
+        n = self._n
+        if n < len(self.held) and self.held[n] == token and n in self._rows:
+            self._n = n + 1  # written before and kept: no evaluation
+            return self._rows[n]
+        self._truncate(n)
+        logits = self._decode([token], n, [True])[0]
         self.held.append(token)
-        self._last_logits = logits
+        self._n = n + 1
         return logits
 
     def _truncate(self, keep: int) -> None:
@@ -185,7 +193,10 @@ class LlamaCppBackend:
             self._lib.llama_memory_clear(self._mem, True)
             keep = 0
         self.held = self.held[:keep]
+        self._n = min(self._n, keep)
         self._canonical = min(self._canonical, keep)
+        for pos in [p for p in self._rows if p >= keep]:
+            del self._rows[pos]
 
     def _decode(self, chunk: Sequence[int], start: int, flags: Sequence[bool]) -> dict[int, np.ndarray]:
         b = self._batch.batch
@@ -204,7 +215,10 @@ class LlamaCppBackend:
         for i, flag in enumerate(flags):
             if flag:
                 ptr = self._lib.llama_get_logits_ith(self._ctx, i)
-                out[i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+                out[i] = self._rows[start + i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+        if len(self._rows) > self._max_rows:
+            for pos in sorted(self._rows)[: len(self._rows) - self._max_rows]:
+                del self._rows[pos]
         return out
 
     def close(self) -> None:

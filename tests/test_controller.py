@@ -167,6 +167,23 @@ def test_repetition_guard_drops_chunk_already_in_answer(exact, discarded):
     assert s.result.stats.base_discarded_tokens == discarded
 
 
+def test_nudging_model_follows_held_text_but_not_the_token_that_dooms_it():
+    """With overlap the nudging model evaluates a held chunk as the base writes it; the token
+    that makes the guard fire is not queued (the next round would wait for it, then drop it)."""
+    sentence = [" one", " two", " three", " four", " five", " six", " seven", " eight"]
+    nudging = chain("", "Sure", ",", " the", *[" A"] * 13)
+    base = chain("Sure,", *[{w: 0.9} for w in sentence * 3])
+    seen: list = []
+    n = make_nudger(base, nudging, nudging_log=seen)
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, overlap=True)
+    s._controller.cfg = RuleConfig(max_tokens=64, chunk_tokens=8, overlap=True)
+    list(s)
+    kept = "Sure," + "".join(sentence) + " one"
+    assert s.result.text == kept and s.result.stats.base_discarded_tokens == 5
+    assert kept + " two three four five" in seen  # held text, followed in the background
+    assert kept + " two three four five six" not in seen  # the sixth copied word ends the turn
+
+
 def test_repetition_guard_drops_chunk_repeating_the_current_turn():
     nudging = chain("", "Sure", ",", " the")
     base = chain("Sure,", *[{w: 0.9} for w in [" A", " B", " A", " B", " A", " B"]])

@@ -77,3 +77,28 @@ def test_multi_turn_chat_and_sampling_with_seed(demo_nudger):
 def test_multibyte_text_survives(demo_nudger):
     r = demo_nudger.generate("Write the word café and an emoji.", max_tokens=32)
     assert "\ufffd" not in r.text
+
+
+def test_backend_reuses_text_it_stepped_back_from(demo_nudger):
+    """A chunk the repetition guards drop stays in the KV cache with its logits; when the base
+    writes the same tokens again (a looping base does, right after the drop) nothing is
+    evaluated again, and the logits are the ones computed the first time."""
+    import numpy as np
+
+    b = demo_nudger.base
+    head = b.tokenize("Question: Why is the sky blue?\nThe sky is", add_bos=b.bos_id is not None)
+    tail = b.tokenize(" blue because of Rayleigh scattering")
+    b.begin(head)
+    n = len(head)
+    rows = b.evaluate(head + tail, range(n - 1, n + len(tail)))
+    before = b.evaluated_tokens
+    np.testing.assert_array_equal(b.evaluate(head)[0], rows[0])  # step back: free
+    for i, token in enumerate(tail[:3]):  # the same tokens again: free, same logits
+        np.testing.assert_array_equal(b.push(token), rows[i + 1])
+    assert b.evaluated_tokens == before
+    other = b.tokenize(" red")[0]
+    assert other != tail[3]
+    b.push(other)  # something else: evaluated, and the old tail is gone
+    assert b.evaluated_tokens == before + 1
+    b.evaluate(head + tail[:4])
+    assert b.evaluated_tokens == before + 2

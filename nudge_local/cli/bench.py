@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         nudger.generate(prompts[0], max_tokens=8, gamma=args.gamma)
         totals = {label: [0, 0.0] for label, _ in modes}
         ratios = []
-        discarded = generated = 0
+        discarded = generated = evaluated = 0
         for i, prompt in enumerate(prompts, 1):
             for label, mode in modes:
                 only = mode if mode in ("base", "nudging") else None
@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
                     ratios.append(r.nudge_ratio)
                     discarded += r.stats.base_discarded_tokens
                     generated += r.stats.base_generated_tokens
+                    evaluated += r.stats.base_evaluated_tokens
             if not args.json:
                 print(f"  prompt {i}/{len(prompts)} done", file=sys.stderr)
         rate = {label: (n / s if s else 0.0) for label, (n, s) in totals.items()}
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             "mean_nudge_ratio": round(sum(ratios) / len(ratios), 4),
             "nudged_base_tokens_discarded": discarded,
             "nudged_base_tokens_generated": generated,
+            "nudged_base_tokens_evaluated": evaluated,
             "peak_rss_bytes": peak,
             "model_file_bytes": files,
             "kv_cache_bytes": kv_total,
@@ -102,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"nudged (exact) / base-alone tokens/s: {figures['exact_over_base']:.2f}x")
     print(f"mean nudge ratio: {figures['mean_nudge_ratio']:.1%}")
     print(f"nudged: the base generated {generated} tokens, {discarded} of them dropped by the "
-          f"repetition guards")
+          f"repetition guards; it evaluated {evaluated} tokens, prompts included (text written "
+          f"again after a drop is reused from the KV cache)")
     print(f"peak RSS: {peak / mib:.0f} MiB; model files {files / mib:.0f} MiB + KV caches "
           f"{kv_total / mib:.0f} MiB = {(files + kv_total) / mib:.0f} MiB; "
           f"ratio {figures['rss_over_files_plus_kv']:.2f}x")
