@@ -32,11 +32,11 @@ class Backend(Protocol):
     def bos_id(self) -> int | None:
         """The begin-of-sequence token the model expects first, or ``None``."""
 
-    def evaluate(self, tokens: Sequence[int], logits_at: Sequence[int] | None = None) -> np.ndarray:
+    def evaluate(self, tokens: Sequence[int], logits_at: Sequence[int] | None = None) -> Sequence[np.ndarray]:
         """Make the model's context hold exactly ``tokens``.
 
         Reuses the longest common prefix with what the context already holds and evaluates the
-        rest in batches. Returns a ``(len(logits_at), n_vocab)`` array: row ``k`` is the
+        rest in batches. Returns one row per entry of ``logits_at``: row ``k`` is the
         next-token logits after position ``logits_at[k]`` (default: the last position).
         """
 

@@ -135,7 +135,7 @@ class LlamaCppBackend:
         return eog
 
     # -- evaluation ---------------------------------------------------------------------------
-    def evaluate(self, tokens: Sequence[int], logits_at: Sequence[int] | None = None) -> np.ndarray:
+    def evaluate(self, tokens: Sequence[int], logits_at: Sequence[int] | None = None) -> list[np.ndarray]:
         tokens = list(tokens)
         positions = list(logits_at) if logits_at is not None else [len(tokens) - 1]
         keep = _common_length(tokens, self.held)
@@ -144,16 +144,18 @@ class LlamaCppBackend:
                 keep = pos  # that row is gone: evaluate again from there
         if keep == len(tokens) and len(tokens) - 1 not in self._rows:
             keep -= 1  # the last token must be evaluated again to get its logits
+        rows = {p: self._rows[p] for p in positions if p < keep}
         if keep < len(tokens):
             self._truncate(keep)
             want = set(positions)
             for start in range(keep, len(tokens), N_BATCH):
                 chunk = tokens[start : start + N_BATCH]
                 flags = [start + i in want or start + i == len(tokens) - 1 for i in range(len(chunk))]
-                self._decode(chunk, start, flags)
+                for i, row in self._decode(chunk, start, flags).items():
+                    rows[start + i] = row
             self.held = tokens
         self._n = len(tokens)
-        return np.stack([self._rows[p] for p in positions])
+        return [rows[p] for p in positions]
 
     def begin(self, prompt: Sequence[int]) -> np.ndarray:
         prompt = list(prompt)
@@ -215,7 +217,9 @@ class LlamaCppBackend:
         for i, flag in enumerate(flags):
             if flag:
                 ptr = self._lib.llama_get_logits_ith(self._ctx, i)
-                out[i] = self._rows[start + i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+                row = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+                row.flags.writeable = False  # shared with the cache: nobody may change it
+                out[i] = self._rows[start + i] = row
         if len(self._rows) > self._max_rows:
             for pos in sorted(self._rows)[: len(self._rows) - self._max_rows]:
                 del self._rows[pos]

@@ -102,3 +102,17 @@ def test_backend_reuses_text_it_stepped_back_from(demo_nudger):
     assert b.evaluated_tokens == before + 1
     b.evaluate(head + tail[:4])
     assert b.evaluated_tokens == before + 2
+
+
+def test_backend_returns_more_rows_than_it_keeps(demo_nudger):
+    """Word boundaries of a long draft (exact mode) can ask for more logits rows in one batch
+    than the backend keeps for later, plus one it had kept from before."""
+    b = demo_nudger.base
+    head = b.tokenize("Question: Name some colors.\nColors:", add_bos=b.bos_id is not None)
+    more = b.tokenize(" red, green, blue, yellow, orange, purple, pink, brown, black, white")
+    b.begin(head)
+    n = len(head)
+    assert len(more) > b._max_rows
+    rows = b.evaluate(head + more, [n - 1, *range(n, n + len(more))])
+    assert len(rows) == len(more) + 1 and all(r.shape == (b.n_vocab,) for r in rows)
+    assert b.evaluate(head)[0].shape == (b.n_vocab,)
