@@ -146,7 +146,8 @@ class LlamaCppBackend:
             keep -= 1  # the last token must be evaluated again to get its logits
         rows = {p: self._rows[p] for p in positions if p < keep}
         if keep < len(tokens):
-            self._truncate(keep)
+            if self._truncate(keep) < keep:  # the cache had to be cleared: start over
+                keep, rows = 0, {}
             want = set(positions)
             for start in range(keep, len(tokens), N_BATCH):
                 chunk = tokens[start : start + N_BATCH]
@@ -163,7 +164,7 @@ class LlamaCppBackend:
         keep -= keep % PROMPT_BLOCK
         if keep == len(prompt):  # the last block must be evaluated again for its logits
             keep -= PROMPT_BLOCK
-        self._truncate(keep)
+        keep = self._truncate(keep)
         logits = None
         for start in range(keep, len(prompt), PROMPT_BLOCK):
             block = prompt[start : start + PROMPT_BLOCK]
@@ -181,15 +182,20 @@ class LlamaCppBackend:
         if n < len(self.held) and self.held[n] == token and n in self._rows:
             self._n = n + 1  # written before and kept: no evaluation
             return self._rows[n]
-        self._truncate(n)
+        if n < len(self.held):
+            context = self.held[:n]
+            if self._truncate(n) < n:  # the cache had to be cleared: evaluate it all again
+                return self.evaluate(context + [token])[0]
         logits = self._decode([token], n, [True])[0]
         self.held.append(token)
         self._n = n + 1
         return logits
 
-    def _truncate(self, keep: int) -> None:
+    def _truncate(self, keep: int) -> int:
+        """Drop the cache from position ``keep`` on; returns how much it still holds (0 when
+        the cache cannot drop a tail and had to be cleared)."""
         if keep >= len(self.held):
-            return
+            return len(self.held)
         if not self._lib.llama_memory_seq_rm(self._mem, 0, keep, -1):
             # A cache that cannot drop a tail (recurrent models): start over.
             self._lib.llama_memory_clear(self._mem, True)
@@ -199,6 +205,7 @@ class LlamaCppBackend:
         self._canonical = min(self._canonical, keep)
         for pos in [p for p in self._rows if p >= keep]:
             del self._rows[pos]
+        return keep
 
     def _decode(self, chunk: Sequence[int], start: int, flags: Sequence[bool]) -> dict[int, np.ndarray]:
         b = self._batch.batch

@@ -116,3 +116,40 @@ def test_backend_returns_more_rows_than_it_keeps(demo_nudger):
     rows = b.evaluate(head + more, [n - 1, *range(n, n + len(more))])
     assert len(rows) == len(more) + 1 and all(r.shape == (b.n_vocab,) for r in rows)
     assert b.evaluate(head)[0].shape == (b.n_vocab,)
+
+
+def test_backend_starts_over_when_the_cache_cannot_drop_a_tail(demo_nudger, monkeypatch):
+    """Recurrent models' caches cannot drop a tail; the backend then clears the cache and
+    evaluates the whole context again instead of writing at a wrong position."""
+    import numpy as np
+
+    b = demo_nudger.base
+    head = b.tokenize("Question: Why is the sky blue?\nThe sky is", add_bos=b.bos_id is not None)
+    tail = b.tokenize(" blue because")
+    other = b.tokenize(" red")
+    b.begin(head)
+    expected = b.evaluate(head + other)[0].copy()  # what head + " red" gives
+
+    class NoTailRemoval:
+        def __init__(self, lib):
+            self._real = lib
+
+        def __getattr__(self, name):
+            return getattr(self._real, name)
+
+        def llama_memory_seq_rm(self, *args):
+            return False
+
+    b.evaluate(head + tail)
+    monkeypatch.setattr(b, "_lib", NoTailRemoval(b._lib))
+    before = b.evaluated_tokens
+    got = b.evaluate(head + other)[0]  # must step back over `tail`: the cache is cleared
+    assert b.evaluated_tokens - before == len(head) + len(other)
+    assert int(np.argmax(got)) == int(np.argmax(expected))
+    np.testing.assert_allclose(got, expected, atol=1.5)  # batch splits differ, values agree
+    b.evaluate(head + other + tail[:1])  # one more token, then step back (free: row kept)
+    b.evaluate(head + other)
+    before = b.evaluated_tokens
+    b.push(tail[1])  # something else after the step back: the cache is cleared again
+    assert b.evaluated_tokens - before == len(head) + len(other) + 1
+    assert b.held == head + other + [tail[1]]
