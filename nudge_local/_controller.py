@@ -359,8 +359,9 @@ class Controller:
         Returns the base's top-1 probability where it stopped, when known."""
         cfg = self.cfg
         utf8 = Utf8Assembler()
-        before = self.answer  # the answer before this turn
-        turn = ""  # committed text of this turn
+        # Committed text of this turn; self.answer always ends with it (held pieces are added
+        # to both only when released).
+        turn = ""
         chunk_text, chunk_n, held, committed = "", 0, [], True
         first = True
         stop: StopReason | None = None
@@ -390,12 +391,12 @@ class Controller:
                         self._follow()
                 else:
                     held.append(piece)
-                    if chunk_text and chunk_text not in before + turn:
+                    if chunk_text and chunk_text not in self.answer:
                         committed = True
                         yield from self._release(held)
                         turn += chunk_text
                         held = []
-                    elif not cfg.exact and is_repetitive_chunk(chunk_text, before + turn,
+                    elif not cfg.exact and is_repetitive_chunk(chunk_text, self.answer,
                                                                cfg.repeat_min_words):
                         break  # already copying: the chunk would be dropped at its end
                     else:
@@ -403,7 +404,7 @@ class Controller:
                         # kept), but not the token that dooms it: the next round would wait.
                         self._follow(chunk_text)
                 if chunk_n >= cfg.chunk_tokens:
-                    if not committed and not self._chunk_ok(chunk_text, before, turn):
+                    if not committed and not self._chunk_ok(chunk_text, turn):
                         break  # repetition: end the turn without the chunk
                     if not committed:
                         yield from self._release(held)
@@ -427,7 +428,7 @@ class Controller:
                 confidence = p
                 break
         if chunk_n and not committed:
-            if self._chunk_ok(chunk_text, before, turn):
+            if self._chunk_ok(chunk_text, turn):
                 yield from self._release(held)
                 turn += chunk_text
             else:
@@ -469,10 +470,12 @@ class Controller:
         finally:
             job.result()
 
-    def _chunk_ok(self, chunk: str, before: str, turn: str) -> bool:
+    def _chunk_ok(self, chunk: str, turn: str) -> bool:
+        """The guards on a held chunk: not already in this base turn, and not more than
+        ``repeat_min_words`` words already in the answer (held text is not in it yet)."""
         if chunk in turn:
             return False
-        return not is_repetitive_chunk(chunk, before + turn, self.cfg.repeat_min_words)
+        return not is_repetitive_chunk(chunk, self.answer, self.cfg.repeat_min_words)
 
     def _check_cancel(self) -> None:
         if self.cancel.is_set():

@@ -33,7 +33,7 @@ class Session:
         # already seen keeps its tokens - in particular the tokens it generated itself, which
         # re-tokenizing the text could split differently and force re-evaluation.
         self._known: list[int] = []
-        self._known_bytes = b""
+        self._known_bytes = bytearray()  # appended to per token: no copy of the whole answer
         self._known_ends: list[int] = []  # cumulative byte length after each known token
 
     # -- tokenization -------------------------------------------------------------------------
@@ -79,7 +79,7 @@ class Session:
             piece = self.backend.token_bytes(t)
             data.append(piece)
             ends.append((ends[-1] if ends else 0) + len(piece))
-        self._known, self._known_ends, self._known_bytes = known, ends, b"".join(data)
+        self._known, self._known_ends, self._known_bytes = known, ends, bytearray(b"".join(data))
 
     # -- context ------------------------------------------------------------------------------
     @property

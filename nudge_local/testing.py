@@ -48,6 +48,7 @@ class FakeBackend:
         self.evaluated_tokens = 0
         self.evaluate_calls = 0
         self.push_calls = 0
+        self.begin_calls = 0
         self.closed = False
 
     # -- Backend protocol ---------------------------------------------------------------------
@@ -100,7 +101,7 @@ class FakeBackend:
         return np.stack([self._logits(tokens[: pos + 1]) for pos in positions])
 
     def begin(self, prompt: Sequence[int]) -> np.ndarray:
-        self.begin_calls = getattr(self, "begin_calls", 0) + 1
+        self.begin_calls += 1
         return self.evaluate(prompt)[0]
 
     def push(self, token: int) -> np.ndarray:
