@@ -5,8 +5,8 @@ The public surface is what ``__all__`` lists; modules starting with ``_`` are pr
 
 from __future__ import annotations
 
-from ._backend import Backend
-from ._controller import RuleConfig
+from ._backend import Backend, EvalCounters
+from ._rule import RuleConfig
 from ._errors import (
     CatalogError,
     ChatTemplateError,
@@ -19,7 +19,7 @@ from ._errors import (
 from ._nudger import InstructBaseWarning, Nudger, NudgeStream
 from ._prompts import DEFAULT_SYSTEM, PromptFormat
 from ._settings import ModelSettings
-from ._types import NudgeResult, Piece, Span, Stats
+from ._types import ModelInfo, NudgeResult, PairInfo, Piece, Span, Stats
 
 # `nudge_local.download(name, progress=...)` is the function; its module stays importable as
 # `from nudge_local.download import DownloadError` (it is in sys.modules).
@@ -35,14 +35,17 @@ __all__ = [
     "ContextOverflowError",
     "DEFAULT_SYSTEM",
     "DownloadError",
+    "EvalCounters",
     "InstructBaseWarning",
     "ModelFileError",
+    "ModelInfo",
     "ModelNotInstalledError",
     "ModelSettings",
     "NudgeError",
     "NudgeResult",
     "NudgeStream",
     "Nudger",
+    "PairInfo",
     "Piece",
     "PromptFormat",
     "RuleConfig",

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
+import logging
 import os
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
+from ._backend import EvalCounters
 from ._errors import ModelFileError
 from ._settings import ModelSettings
 
@@ -54,13 +60,14 @@ class LlamaCppBackend:
         from llama_cpp import _internals
 
         self._lib = llama_cpp
-        self.path = check_gguf(path)
-        self.settings = (settings or ModelSettings()).resolved()
-        s = self.settings
+        self.file = check_gguf(path)
+        self._settings = (settings or ModelSettings()).resolved()
+        s = self._settings
+        _install_log_callback(llama_cpp)
         try:
-            with _quiet(verbose):
+            with _quiet(verbose), _weight_repack(amx_is_safe()):
                 self.llm = llama_cpp.Llama(
-                    model_path=str(self.path),
+                    model_path=str(self.file),
                     n_ctx=s.n_ctx,
                     n_batch=N_BATCH,
                     n_threads=s.n_threads,
@@ -68,18 +75,22 @@ class LlamaCppBackend:
                     n_gpu_layers=s.n_gpu_layers,
                     # Sliding-window models (Gemma 2/3) can only rewind a full-size cache.
                     swa_full=True,
-                    verbose=verbose,
+                    # True: llama-cpp-python must not redirect the process's stdout/stderr
+                    # (see _quiet); what it would print is caught there.
+                    verbose=True,
                 )
         except (ValueError, RuntimeError) as exc:
-            raise ModelFileError(f"llama.cpp could not load {self.path.name}: {exc}.") from None
+            raise ModelFileError(f"llama.cpp could not load {self.file.name}: {exc}.") from None
         self.n_ctx = self.llm.n_ctx()
         self._ctx = self.llm._ctx.ctx
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm._model.model)
         self.n_vocab = self.llm.n_vocab()
         self._mem = llama_cpp.llama_get_memory(self._ctx)
         self._batch = _internals.LlamaBatch(n_tokens=N_BATCH, embd=0, n_seq_max=1, verbose=False)
-        self.metadata: dict[str, str] = dict(self.llm.metadata)
-        self.chat_template: str | None = self.metadata.get("tokenizer.chat_template")
+        self._metadata: dict[str, str] = dict(self.llm.metadata)
+        self._settings = ModelSettings(n_ctx=self.n_ctx, n_threads=s.n_threads, n_gpu_layers=s.n_gpu_layers)
+        eos = llama_cpp.llama_vocab_eos(self._vocab)
+        self._eos = eos if eos >= 0 else None
         self._pieces: dict[int, bytes] = {}
         self._eog: dict[int, bool] = {}
         self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
@@ -96,7 +107,34 @@ class LlamaCppBackend:
         # prefix up to there: stepping back needs no re-evaluation.
         self._rows: dict[int, np.ndarray] = {}
         self._max_rows = max(2, min(MAX_ROWS, ROWS_BUDGET_BYTES // (4 * self.n_vocab)))
-        self.evaluated_tokens = 0
+        self._counters = EvalCounters()
+
+    # -- what the public layer may know -------------------------------------------------------
+    engine = "llama.cpp"
+
+    @property
+    def path(self) -> str:
+        return str(self.file)
+
+    @property
+    def metadata(self) -> Mapping[str, str]:
+        return self._metadata
+
+    @property
+    def chat_template(self) -> str | None:
+        return self._metadata.get("tokenizer.chat_template")
+
+    @property
+    def settings(self) -> ModelSettings:
+        return self._settings
+
+    @property
+    def counters(self) -> EvalCounters:
+        return self._counters
+
+    @property
+    def eos_id(self) -> int | None:
+        return self._eos
 
     # -- tokens -------------------------------------------------------------------------------
     @property
@@ -123,7 +161,7 @@ class LlamaCppBackend:
             self._pieces[token] = piece
         return piece
 
-    def token_text(self, token: int, special: bool = True) -> str:
+    def token_text(self, token: int, *, special: bool = True) -> str:
         buf = ctypes.create_string_buffer(128)
         n = self._lib.llama_token_to_piece(self._vocab, token, buf, 128, 0, special)
         return buf.raw[: max(n, 0)].decode("utf-8", "replace")
@@ -145,6 +183,7 @@ class LlamaCppBackend:
         if keep == len(tokens) and len(tokens) - 1 not in self._rows:
             keep -= 1  # the last token must be evaluated again to get its logits
         rows = {p: self._rows[p] for p in positions if p < keep}
+        self._counters.rows_reused += len(rows)
         if keep < len(tokens):
             if self._truncate(keep) < keep:  # the cache had to be cleared: start over
                 keep, rows = 0, {}
@@ -181,6 +220,7 @@ class LlamaCppBackend:
         n = self._n
         if n < len(self.held) and self.held[n] == token and n in self._rows:
             self._n = n + 1  # written before and kept: no evaluation
+            self._counters.rows_reused += 1
             return self._rows[n]
         if n < len(self.held):
             context = self.held[:n]
@@ -216,10 +256,17 @@ class LlamaCppBackend:
             b.n_seq_id[i] = 1
             b.seq_id[i][0] = 0
             b.logits[i] = flags[i]
+        t0 = time.perf_counter()
         rc = self._lib.llama_decode(self._ctx, b)
+        c = self._counters
+        c.decode_seconds += time.perf_counter() - t0
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc}")
-        self.evaluated_tokens += len(chunk)
+        c.decode_calls += 1
+        if len(chunk) == 1:
+            c.single_tokens += 1
+        else:
+            c.batched_tokens += len(chunk)
         out = {}
         for i, flag in enumerate(flags):
             if flag:
@@ -227,6 +274,7 @@ class LlamaCppBackend:
                 row = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
                 row.flags.writeable = False  # shared with the cache: nobody may change it
                 out[i] = self._rows[start + i] = row
+                c.rows_read += 1
         if len(self._rows) > self._max_rows:
             for pos in sorted(self._rows)[: len(self._rows) - self._max_rows]:
                 del self._rows[pos]
@@ -251,22 +299,104 @@ def _common_length(a: list[int], b: list[int]) -> int:
     return keep
 
 
+# -- llama.cpp's AMX kernels ----------------------------------------------------------------------
+# On CPUs with AMX (Intel Sapphire Rapids and later) a llama.cpp built with -march=native moves
+# quantized weights into an "AMX buffer" at load, and its AMX matrix multiply then crashes the
+# process on the first evaluation (llama.cpp issue #20824, open upstream; seen here with
+# llama-cpp-python 0.3.36 on Q4_K_M and Q4_1 files). Until that is fixed we load without extra
+# buffer types when this build has AMX kernels and the CPU would use them: the weights stay in
+# plain CPU buffers and the ordinary AVX-512/AVX2 kernels run. `nudge-local doctor` says so.
+_build_info: dict[str, str] = {}
+
+
+def system_info() -> str:
+    """llama.cpp's one-line description of the CPU features it was built for."""
+    if "system" not in _build_info:
+        import llama_cpp
+
+        raw = llama_cpp.llama_print_system_info()
+        _build_info["system"] = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return _build_info["system"]
+
+
+def amx_is_safe() -> bool:
+    """False when this llama.cpp would run its AMX kernels (see above)."""
+    if os.environ.get("NUDGE_LOCAL_ALLOW_AMX") == "1":  # for whoever wants to try a fixed build
+        return True
+    return "AMX_INT8 = 1" not in system_info()
+
+
 @contextlib.contextmanager
-def _quiet(verbose: bool):
-    """llama.cpp prints load logs to fd 2; keep them off a user's terminal unless asked."""
+def _weight_repack(allowed: bool) -> Iterator[None]:
+    """Load with ``use_extra_bufts`` off unless ``allowed``. ``Llama`` takes its model
+    parameters from ``llama_model_default_params()`` and offers no argument for this one, so
+    the default is wrapped for the duration of the load (loads are serialized by ``_LOAD_LOCK``)."""
+    if allowed:
+        yield
+        return
+    import llama_cpp.llama_cpp as raw
+
+    original = raw.llama_model_default_params
+
+    def defaults() -> object:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    with _LOAD_LOCK:
+        raw.llama_model_default_params = defaults
+        try:
+            yield
+        finally:
+            raw.llama_model_default_params = original
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+# -- llama.cpp's log ------------------------------------------------------------------------------
+# llama-cpp-python silences llama.cpp by pointing file descriptors 1 and 2 at /dev/null while a
+# model loads (its ``verbose=False``). That also swallows whatever else the process writes
+# meanwhile - a Textual screen drawn from another thread lost its footer that way. So we load
+# with ``verbose=True`` (no descriptor is touched), route llama.cpp's own messages through its log
+# callback into Python's logging (logger ``nudge_local.llama_cpp``; shown on stderr only when
+# asked), and catch llama-cpp-python's Python-level prints of the same load in a buffer.
+_log = logging.getLogger("nudge_local.llama_cpp")
+_log_state = {"verbose": False, "installed": False}
+_log_callback: object = None  # the ctypes callback must outlive every call into llama.cpp
+
+
+def _install_log_callback(llama_cpp: object) -> None:
+    global _log_callback
+    if _log_state["installed"]:
+        return
+
+    @llama_cpp.llama_log_callback  # type: ignore[attr-defined, untyped-decorator]
+    def _on_log(level: int, text: bytes, _user_data: object) -> None:
+        try:
+            message = text.decode("utf-8", "replace")
+        except Exception:  # never raise into C
+            return
+        if _log_state["verbose"]:
+            sys.__stderr__.write(message) if sys.__stderr__ else None
+        elif level in (2, 3):  # GGML_LOG_LEVEL_WARN, _ERROR
+            _log.debug(message.rstrip())
+
+    _log_callback = _on_log
+    llama_cpp.llama_log_set(_on_log, ctypes.c_void_p(0))  # type: ignore[attr-defined]
+    _log_state["installed"] = True
+
+
+@contextlib.contextmanager
+def _quiet(verbose: bool) -> Iterator[None]:
+    """Load a model without llama-cpp-python's Python-level prints reaching the terminal,
+    unless ``verbose`` (llama.cpp's own messages go through the log callback)."""
+    _log_state["verbose"] = verbose
     if verbose:
         yield
         return
-    try:
-        saved = os.dup(2)
-    except OSError:
+    buffer = io.StringIO()
+    with contextlib.redirect_stderr(buffer), contextlib.redirect_stdout(buffer):
         yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(devnull)
-        os.close(saved)
+    if buffer.getvalue():
+        _log.debug(buffer.getvalue().rstrip())

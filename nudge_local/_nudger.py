@@ -8,14 +8,15 @@ import warnings
 from typing import Iterator, Literal, Mapping, Sequence
 
 from ._backend import Backend
-from ._controller import Controller, RuleConfig
+from ._rule import Controller, RuleConfig, RunConfig
 from ._errors import ChatTemplateError, ContextOverflowError, SettingError
 from ._prompts import ChatTemplate, PromptFormat, base_prompt, normalize_messages
 from ._sampling import Sampler
 from ._session import Session
 from ._settings import ModelSettings, available_cores
+from ._stops import StopFilter, StopString
 from ._text import strip_repeated_suffix
-from ._types import NudgeResult, Piece, Span, Stats, merge_spans
+from ._types import ModelInfo, NudgeResult, PairInfo, Piece, Span, Stats, merge_spans
 
 Only = Literal["base", "nudging"]
 
@@ -40,7 +41,7 @@ class Nudger:
         self.nudging = nudging
         self.names = names
         self.prompt_format = prompt_format
-        source = chat_template or getattr(nudging, "chat_template", None)
+        source = chat_template or nudging.chat_template
         if not source:
             raise ChatTemplateError(
                 f"The nudging model {names[1]} has no chat template in its GGUF metadata; "
@@ -123,9 +124,18 @@ class Nudger:
         )
         nudger.names = (entry.base, entry.nudging)
         nudger.default_gamma = entry.gamma
+        nudger.pair_name = pair
         return nudger
 
     default_gamma: float = 0.4
+    #: The catalog pair's name when loaded with :meth:`from_catalog`.
+    pair_name: str | None = None
+
+    @property
+    def info(self) -> PairInfo:
+        """What is loaded: both models (name, file, size, context, threads, ...) and the γ."""
+        return PairInfo(self.pair_name, _model_info(self.base, self.names[0], "base"),
+                        _model_info(self.nudging, self.names[1], "nudging"), self.default_gamma)
 
     # -- generation ---------------------------------------------------------------------------
     def stream(
@@ -142,31 +152,58 @@ class Nudger:
         only: Only | None = None,
         exact: bool = False,
         overlap: bool | None = None,
+        prompt_format: PromptFormat | None = None,
+        stop: Sequence[str] = (),
+        stop_at_new_turn: bool | None = None,
+        rule: RuleConfig | None = None,
     ) -> "NudgeStream":
         """Start a generation; iterate the returned stream for :class:`Piece` objects as they
         are produced, then read ``stream.result``."""
         gamma = self.default_gamma if gamma is None else gamma
         _validate(gamma, max_tokens, temperature, top_p, only)
+        fmt = self.prompt_format if prompt_format is None else prompt_format
         system_text, turns = normalize_messages(prompt, messages, system)
         base_session = nudging_session = None
         if only in (None, "base"):
-            text = base_prompt(system_text, turns, self.prompt_format)
+            text = base_prompt(system_text, turns, fmt)
             base_session = Session(self.base, self._prompt_tokens(self.base, text, special=False, who="base"))
         else:  # nudging alone still counts its answer in base tokens
             base_session = Session(self.base, [])
         if only in (None, "nudging"):
-            text = self.template.render(system_text, turns, self.prompt_format)
+            text = self.template.render(system_text, turns, fmt)
             nudging_session = Session(
                 self.nudging, self._prompt_tokens(self.nudging, text, special=True, who="nudging")
             )
         if overlap is None:
             overlap = self.overlap_fits()
-        config = RuleConfig(gamma=gamma, max_tokens=max_tokens, exact=exact,
-                            overlap=overlap)
+        config = RunConfig(gamma=gamma, max_tokens=max_tokens, exact=exact, overlap=overlap,
+                           rule=rule or RuleConfig())
         base_sampler = Sampler(temperature, top_p, seed)
         nudging_sampler = Sampler(temperature, top_p, None if seed is None else seed + 1)
         controller = Controller(base_session, nudging_session, config, base_sampler, nudging_sampler)
-        return NudgeStream(controller, only)
+        return NudgeStream(controller, only, _stop_strings(stop, stop_at_new_turn, exact, only, fmt))
+
+    def count_tokens(
+        self,
+        prompt: str | None = None,
+        *,
+        messages: Sequence[Mapping[str, str]] | None = None,
+        system: str | None = None,
+        prompt_format: PromptFormat | None = None,
+    ) -> dict[str, int]:
+        """How many tokens the two models' prompts take for this conversation, and their
+        contexts: ``{"base": n, "nudging": m, "base_n_ctx": ..., "nudging_n_ctx": ...}``.
+        A UI uses it for a context meter and to drop old turns before they overflow."""
+        fmt = self.prompt_format if prompt_format is None else prompt_format
+        system_text, turns = normalize_messages(prompt, messages, system)
+        base_text = base_prompt(system_text, turns, fmt)
+        nudging_text = self.template.render(system_text, turns, fmt)
+        return {
+            "base": len(self.base.tokenize(base_text, add_bos=self.base.bos_id is not None)),
+            "nudging": len(self.nudging.tokenize(nudging_text, special=True)),
+            "base_n_ctx": self.base.n_ctx,
+            "nudging_n_ctx": self.nudging.n_ctx,
+        }
 
     def generate(self, prompt: str | None = None, **kwargs) -> NudgeResult:
         stream = self.stream(prompt, **kwargs)
@@ -176,12 +213,12 @@ class Nudger:
 
     def overlap_fits(self) -> bool:
         """Whether the two models can compute at the same time without sharing cores: their
-        threads together fit in the cores this process may use (see ``RuleConfig.overlap``).
+        threads together fit in the cores this process may use (see ``_overlap``).
         Both on a GPU also qualify: the CPU threads then mostly wait."""
-        threads = [getattr(getattr(b, "settings", None), "n_threads", None) for b in (self.base, self.nudging)]
-        if None in threads:
+        threads = [b.settings.n_threads if b.settings is not None else None for b in (self.base, self.nudging)]
+        if threads[0] is None or threads[1] is None:
             return False
-        return sum(threads) <= available_cores()
+        return threads[0] + threads[1] <= available_cores()
 
     def _prompt_tokens(self, backend: Backend, text: str, *, special: bool, who: str) -> list[int]:
         bos = backend.bos_id
@@ -212,9 +249,10 @@ class NudgeStream:
     """An iterator of :class:`Piece` objects; ``result`` is set when it is exhausted.
     ``cancel()`` may be called from any thread."""
 
-    def __init__(self, controller: Controller, only: Only | None):
+    def __init__(self, controller: Controller, only: Only | None, stops: Sequence[StopString] = ()):
         self._controller = controller
         self._only = only
+        self._stops = StopFilter(stops)
         self._pieces: list[Piece] = []
         self.result: NudgeResult | None = None
         self._iter = self._run()
@@ -235,11 +273,25 @@ class NudgeStream:
     def _run(self) -> Iterator[Piece]:
         c = self._controller
         backends = [s.backend for s in (c.base, c.nudging) if s is not None]
-        evaluated0 = [getattr(b, "evaluated_tokens", 0) for b in backends]
+        evaluated0 = [b.counters.evaluated_tokens for b in backends]
         t0 = time.perf_counter()
-        for piece in c.run(self._only):
-            self._pieces.append(piece)
-            yield piece
+        stops = self._stops
+        pieces = c.run(self._only)
+        try:
+            for piece in pieces:
+                for shown in stops.feed(piece):
+                    self._pieces.append(shown)
+                    yield shown
+                if stops.reason is not None:
+                    break
+            else:
+                for shown in stops.flush():
+                    self._pieces.append(shown)
+                    yield shown
+        finally:
+            pieces.close()  # ends the controller's generation (and its worker thread)
+        if stops.reason is not None:
+            c.stop_reason = stops.reason
         seconds = time.perf_counter() - t0
         self.result = self._finish(seconds, backends, evaluated0)
 
@@ -255,9 +307,9 @@ class NudgeStream:
         text = "".join(s.text for s in spans)
         counters = c.counters
         output_tokens = counters.output_tokens
-        if self._only == "nudging":
+        if self._only == "nudging" or self._stops.reason is not None:
             output_tokens = c.base.count(text)
-        evaluated = [getattr(b, "evaluated_tokens", 0) - e for b, e in zip(backends, evaluated0)]
+        evaluated = [b.counters.evaluated_tokens - e for b, e in zip(backends, evaluated0)]
         stats = Stats(
             output_tokens=output_tokens,
             base_generated_tokens=counters.base_generated,
@@ -274,11 +326,61 @@ class NudgeStream:
         return NudgeResult(text=text, spans=spans, stop_reason=c.stop_reason or "eos", stats=stats, mode=mode)
 
 
+def _stop_strings(stop: Sequence[str], new_turn: bool | None, exact: bool, only: Only | None,
+                  fmt: PromptFormat) -> list[StopString]:
+    """The caller's stop strings, plus the new-turn guard: unless turned off (and never in exact
+    mode or for the nudging model alone), text that starts the transcript's next question
+    (a newline, then the question prefix) ends the answer - a base model continuing its transcript writes the
+    next question itself, and a reply must not contain it (README, deviations)."""
+    if isinstance(stop, str):
+        stop = [stop]
+    if not all(isinstance(s, str) for s in stop):
+        raise SettingError("stop must be a list of strings.")
+    out = [StopString(s, "stop") for s in stop if s]
+    if new_turn is None:
+        new_turn = not exact
+    marker = fmt.question_prefix.rstrip()
+    if new_turn and only != "nudging" and marker:
+        out.append(StopString("\n" + marker, "new_turn"))
+    return out
+
+
 def _configured(model_name: str | None) -> ModelSettings:
     """Settings from the user's config file (its [defaults], then the model's own section)."""
     from .config import resolve_settings
 
     return resolve_settings(model_name, {})[0]
+
+
+def _model_info(backend: Backend, name: str, role: Literal["base", "nudging"]) -> ModelInfo:
+    from ._memory import kv_cache_bytes
+
+    path = backend.path
+    size = os.path.getsize(path) if path and os.path.isfile(path) else 0
+    meta = backend.metadata
+    settings = backend.settings
+    return ModelInfo(
+        name=name, role=role, engine=backend.engine, path=path, file_bytes=size,
+        n_ctx=backend.n_ctx, n_vocab=backend.n_vocab,
+        n_threads=settings.n_threads if settings else None,
+        n_gpu_layers=settings.n_gpu_layers if settings else None,
+        kv_cache_bytes=kv_cache_bytes(meta, backend.n_ctx) if meta else None,
+        architecture=meta.get("general.architecture", ""),
+        quantization=_quantization(meta),
+    )
+
+
+# GGUF general.file_type values (llama.cpp's llama_ftype) of the common quantizations.
+_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+               11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+               17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}
+
+
+def _quantization(meta: Mapping[str, str]) -> str:
+    try:
+        return _FILE_TYPES.get(int(meta.get("general.file_type", "")), "")
+    except ValueError:
+        return ""
 
 
 def _slice_spans(spans: list[Span], start: int, end: int) -> list[Span]:
@@ -304,27 +406,22 @@ def _validate(gamma, max_tokens, temperature, top_p, only) -> None:
         raise SettingError(f'only must be "base" or "nudging", got {only!r}.')
 
 
-def _special_texts(backend) -> dict[str, str]:
+def _special_texts(backend: Backend) -> dict[str, str]:
+    """How the model spells its BOS/EOS tokens (chat templates write them as text)."""
     texts = {}
-    token_text = getattr(backend, "token_text", None)
-    if token_text is None:
-        return texts
-    bos = backend.bos_id
+    bos, eos = backend.bos_id, backend.eos_id
     if bos is not None:
-        texts["bos_token"] = token_text(bos)
-    eos = getattr(backend, "eos_id", None)
-    if eos is None and hasattr(backend, "llm"):
-        eos = backend.llm.token_eos()
-    if eos is not None and eos >= 0:
-        texts["eos_token"] = token_text(eos)
+        texts["bos_token"] = backend.token_text(bos)
+    if eos is not None:
+        texts["eos_token"] = backend.token_text(eos)
     return texts
 
 
 _INSTRUCT_MARKERS = ("instruct", "-it", "_it", "chat", "-sft", "-dpo", "rlhf")
 
 
-def _looks_instruct(backend, name: str) -> bool:
-    meta = getattr(backend, "metadata", {}) or {}
+def _looks_instruct(backend: Backend, name: str) -> bool:
+    meta = backend.metadata
     fields = [name, meta.get("general.name", ""), meta.get("general.finetune", ""),
               meta.get("general.basename", "")]
     text = " ".join(fields).lower()

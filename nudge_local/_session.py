@@ -93,7 +93,7 @@ class Session:
     def start(self) -> np.ndarray:
         """Evaluate the prompt at the start of a generation (see ``Backend.begin``)."""
         if len(self.prompt) > self.backend.n_ctx:
-            raise _ContextFull()
+            raise ContextFull()
         logits = self.backend.begin(self.prompt)
         self._remember(list(self.prompt))
         self._exact = True
@@ -109,7 +109,7 @@ class Session:
         last = texts[-1]
         tokens = self._tokens_for(last)
         if len(tokens) > self.backend.n_ctx:
-            raise _ContextFull()
+            raise ContextFull()
         positions = self._boundaries(tokens, texts) if len(texts) > 1 else [len(tokens) - 1]
         if positions is None:  # some text ends inside a token: evaluate each on its own
             rows = [self.sync(t) for t in texts]
@@ -153,7 +153,7 @@ class Session:
     def push(self, token: int) -> np.ndarray:
         """Append one token and return the logits after it."""
         if not self.room(1):
-            raise _ContextFull()
+            raise ContextFull()
         self.tokens.append(token)
         self._known.append(token)
         piece = self.backend.token_bytes(token)
@@ -166,7 +166,7 @@ class Session:
         return rows[0]
 
 
-class _ContextFull(Exception):
+class ContextFull(Exception):
     """Internal: a model's context window is full (the generation stops with "context")."""
 
 

@@ -22,7 +22,7 @@ def default_n_threads() -> int:
     kept after measuring (README, "Threads"): llama.cpp's threads spin-wait for each other, so
     a model given every core slows down several-fold as soon as anything else wants a core
     (the chat UI's own thread, the other model, a browser). With half each, the two models can
-    also run side by side (``RuleConfig.overlap``)."""
+    also run side by side (``_overlap``)."""
     return max(1, available_cores() // 2)
 
 

@@ -16,7 +16,11 @@ Mode = Literal["nudged", "base", "nudging"]
 #:  - ``"rounds"``: the round limit (150) was reached.
 #:  - ``"context"``: the context window of a model is full.
 #:  - ``"cancelled"``: the caller cancelled the stream.
-StopReason = Literal["nudging_eos", "eos", "length", "stuck", "rounds", "context", "cancelled"]
+#:  - ``"stop"``: the answer reached one of the caller's stop strings (which it does not include).
+#:  - ``"new_turn"``: the base model began the transcript's next ``Question:`` turn; the answer
+#:    ends before it (``stop_at_new_turn``).
+StopReason = Literal["nudging_eos", "eos", "length", "stuck", "rounds", "context", "cancelled", "stop",
+                     "new_turn"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,52 @@ class NudgeResult:
             "mode": self.mode,
             "stats": self.stats.as_dict(),
         }
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the public layers may know about one loaded model (``Nudger.info``)."""
+
+    #: The catalog name, else the file name.
+    name: str
+    role: Literal["base", "nudging"]
+    #: Where it runs: ``"llama.cpp"`` (in this process), ``"remote"`` or ``"fake"`` (tests).
+    engine: str
+    #: The model file (local models only).
+    path: str | None
+    file_bytes: int
+    n_ctx: int
+    n_vocab: int
+    #: llama.cpp threads and GPU layers (local models only).
+    n_threads: int | None = None
+    n_gpu_layers: int | None = None
+    #: Where a remote model is served.
+    url: str | None = None
+    #: Estimated f16 KV cache size at ``n_ctx`` (None when unknown).
+    kv_cache_bytes: int | None = None
+    architecture: str = ""
+    quantization: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PairInfo:
+    """The loaded pair: its catalog name (None for two paths), both models, the default γ."""
+
+    name: str | None
+    base: ModelInfo
+    nudging: ModelInfo
+    gamma: float
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.base.name} + {self.nudging.name}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "label": self.label, "gamma": self.gamma,
+                "base": self.base.as_dict(), "nudging": self.nudging.as_dict()}
 
 
 def nudge_ratio(spans: list[Span]) -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ._errors import SettingError
 from ._settings import ModelSettings
-from .catalog import user_config_dir
+from .paths import user_config_dir
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -10,9 +10,12 @@ next-token distribution: either one token string (probability 1) or a ``{token: 
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+
+from ._backend import EvalCounters
+from ._settings import ModelSettings
 
 Script = Callable[[str], "str | Mapping[str, float]"]
 
@@ -30,11 +33,13 @@ class FakeBackend:
         bos: str | None = None,
         chat_template: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        settings: ModelSettings | None = None,
     ):
         self.n_ctx = n_ctx
         self.script = script
-        self.chat_template = chat_template
-        self.metadata = dict(metadata or {})
+        self._chat_template = chat_template
+        self._metadata = dict(metadata or {})
+        self._settings = settings
         self.specials = list(specials) + ([bos] if bos and bos not in specials else [])
         words = [w for w in dict.fromkeys(vocab) if w and w not in self.specials]
         self.pieces: list[str | bytes] = [*self.specials, *words, *(bytes([b]) for b in range(256))]
@@ -45,13 +50,36 @@ class FakeBackend:
         self._max_len = max((len(w) for w in self.ids), default=1)
         self.held: list[int] = []
         # Counters tests assert on.
-        self.evaluated_tokens = 0
+        self._counters = EvalCounters()
         self.evaluate_calls = 0
         self.push_calls = 0
         self.begin_calls = 0
         self.closed = False
 
     # -- Backend protocol ---------------------------------------------------------------------
+    engine = "fake"
+    path = None
+
+    @property
+    def metadata(self) -> Mapping[str, str]:
+        return self._metadata
+
+    @property
+    def chat_template(self) -> str | None:
+        return self._chat_template
+
+    @property
+    def settings(self) -> ModelSettings | None:
+        return self._settings
+
+    @property
+    def counters(self) -> EvalCounters:
+        return self._counters
+
+    @property
+    def evaluated_tokens(self) -> int:
+        return self._counters.evaluated_tokens
+
     @property
     def bos_id(self) -> int | None:
         return self._bos_id
@@ -82,6 +110,12 @@ class FakeBackend:
             return piece
         return b"" if piece in self.specials else piece.encode("utf-8")
 
+    def token_text(self, token: int, *, special: bool = True) -> str:
+        piece = self.pieces[token]
+        if isinstance(piece, bytes):
+            return piece.decode("utf-8", "replace")
+        return piece if special or piece not in self.specials else ""
+
     def is_eog(self, token: int) -> bool:
         return token == self.eos_id
 
@@ -95,7 +129,13 @@ class FakeBackend:
         for pos in positions:
             if pos < keep and not (pos == keep - 1 == len(self.held) - 1):
                 keep = pos
-        self.evaluated_tokens += len(tokens) - keep
+        n = len(tokens) - keep
+        if n == 1:
+            self._counters.single_tokens += 1
+        elif n > 1:
+            self._counters.batched_tokens += n
+        self._counters.decode_calls += n > 0
+        self._counters.rows_read += len(positions)
         self.evaluate_calls += 1
         self.held = tokens
         return np.stack([self._logits(tokens[: pos + 1]) for pos in positions])
@@ -106,7 +146,9 @@ class FakeBackend:
 
     def push(self, token: int) -> np.ndarray:
         self.held.append(token)
-        self.evaluated_tokens += 1
+        self._counters.single_tokens += 1
+        self._counters.decode_calls += 1
+        self._counters.rows_read += 1
         self.push_calls += 1
         return self._logits(self.held)
 

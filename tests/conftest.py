@@ -1,6 +1,47 @@
+"""Fixtures shared by the whole suite.
+
+Every test runs with its own user directories (config, cache, data, HOME) so that nothing a
+test does touches the developer's real ones, and nothing there changes a test's outcome. The
+one exception is where model files live: ``NUDGE_LOCAL_MODELS_DIR`` keeps pointing at the real
+models folder, so the demo pair (assembled once, ~240 MB) is not copied for every test. Tests
+of downloads take the ``isolated_models_dir`` fixture to get an empty one.
+"""
+
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from nudge_local.paths import MODELS_DIR_ENV, models_dir
+
+# Read before any test changes the environment.
+_REAL_MODELS_DIR = models_dir()
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never touch the real user config/cache/data dirs or home."""
+    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        d = tmp_path / var.lower()
+        d.mkdir()
+        monkeypatch.setenv(var, str(d))
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv(MODELS_DIR_ENV, str(_REAL_MODELS_DIR))
+    # Hugging Face must never be reached from a test, whatever a test forgets to set.
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    return tmp_path
+
+
+@pytest.fixture
+def isolated_models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty models folder of the test's own (for download and catalog tests)."""
+    d = tmp_path / "models"
+    d.mkdir()
+    monkeypatch.setenv(MODELS_DIR_ENV, str(d))
+    return d
 
 
 @pytest.fixture(scope="session")

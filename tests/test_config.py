@@ -9,9 +9,9 @@ from nudge_local.config import ConfigError, config_path, resolve_settings
 
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path, monkeypatch):
-    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+def isolated_dirs(isolated_models_dir):
+    """User dirs are private to each test (tests/conftest.py); so is the models folder here."""
+    return isolated_models_dir
 
 
 def write_config(text: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from nudge_local import RuleConfig
-from nudge_local._controller import Controller
 from nudge_local._sampling import Sampler
 from nudge_local._session import Session
 
@@ -138,8 +137,7 @@ def test_rounds_limit():
         return "<eos>" if answer is None else {" x": 1.0} if answer.endswith("y") else {" y": 1.0}
 
     n = make_nudger({}, nudging, base_default={" z": UNSURE})
-    s = n.stream(QUESTION, system=SYSTEM, max_tokens=1000)
-    s._controller.cfg = RuleConfig(max_tokens=1000, max_rounds=5, draft_tokens=4)
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=1000, rule=RuleConfig(max_rounds=5, draft_tokens=4))
     list(s)
     assert s.result.stop_reason == "rounds"
     assert s.result.stats.rounds == 5
@@ -155,8 +153,7 @@ def test_repetition_guard_drops_chunk_already_in_answer(exact, discarded):
     # chunk already in the answer and must be dropped
     base = chain("Sure,", *[{w: 0.9} for w in sentence * 3])
     n = make_nudger(base, nudging)
-    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64)
-    s._controller.cfg = RuleConfig(max_tokens=64, chunk_tokens=8, exact=exact)
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, exact=exact, rule=RuleConfig(chunk_tokens=8))
     pieces = list(s)
     # turn = " one" (the takeover token) | " two ... eight one" (8 new tokens, new text) |
     # " two ... eight one" again: more than 5 words already in the answer -> dropped; exact
@@ -175,8 +172,7 @@ def test_nudging_model_follows_held_text_but_not_the_token_that_dooms_it():
     base = chain("Sure,", *[{w: 0.9} for w in sentence * 3])
     seen: list = []
     n = make_nudger(base, nudging, nudging_log=seen)
-    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, overlap=True)
-    s._controller.cfg = RuleConfig(max_tokens=64, chunk_tokens=8, overlap=True)
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, overlap=True, rule=RuleConfig(chunk_tokens=8))
     list(s)
     kept = "Sure," + "".join(sentence) + " one"
     assert s.result.text == kept and s.result.stats.base_discarded_tokens == 5
@@ -189,8 +185,7 @@ def test_repetition_guard_drops_chunk_repeating_the_current_turn():
     base = chain("Sure,", *[{w: 0.9} for w in [" A", " B", " A", " B", " A", " B"]])
     nudging.update(chain("Sure, A B A", "<eos>"))
     n = make_nudger(base, nudging)
-    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64)
-    s._controller.cfg = RuleConfig(max_tokens=64, chunk_tokens=2)
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, rule=RuleConfig(chunk_tokens=2))
     list(s)
     # turn: " A" (takeover token) | " B A" (new) | " B A" already in the turn -> dropped
     assert s.result.text == "Sure, A B A"

@@ -6,9 +6,10 @@ import nudge_local
 def test_public_api():
     assert sorted(nudge_local.__all__) == sorted([
         "Backend", "CatalogError", "ChatTemplateError", "ContextOverflowError", "DEFAULT_SYSTEM",
-        "DownloadError", "InstructBaseWarning", "ModelFileError", "ModelNotInstalledError", "ModelSettings",
-        "NudgeError", "NudgeResult", "NudgeStream", "Nudger", "Piece", "PromptFormat", "RuleConfig",
-        "SettingError", "Span", "Stats", "__version__", "download",
+        "DownloadError", "EvalCounters", "InstructBaseWarning", "ModelFileError", "ModelInfo",
+        "ModelNotInstalledError", "ModelSettings", "NudgeError", "NudgeResult", "NudgeStream", "Nudger",
+        "PairInfo", "Piece", "PromptFormat", "RuleConfig", "SettingError", "Span", "Stats", "__version__",
+        "download",
     ])
     assert callable(nudge_local.download)
     for name in nudge_local.__all__:
@@ -19,3 +20,10 @@ def test_errors_are_typed():
     for name in ["CatalogError", "ChatTemplateError", "ContextOverflowError", "ModelFileError",
                  "ModelNotInstalledError", "SettingError", "DownloadError"]:
         assert issubclass(getattr(nudge_local, name), nudge_local.NudgeError)
+
+
+def test_public_classes_have_docstrings():
+    for name in nudge_local.__all__:
+        obj = getattr(nudge_local, name)
+        if isinstance(obj, type):
+            assert obj.__doc__ and obj.__doc__.strip(), f"{name} has no docstring"

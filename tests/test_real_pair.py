@@ -91,17 +91,17 @@ def test_backend_reuses_text_it_stepped_back_from(demo_nudger):
     b.begin(head)
     n = len(head)
     rows = b.evaluate(head + tail, range(n - 1, n + len(tail)))
-    before = b.evaluated_tokens
+    before = b.counters.evaluated_tokens
     np.testing.assert_array_equal(b.evaluate(head)[0], rows[0])  # step back: free
     for i, token in enumerate(tail[:3]):  # the same tokens again: free, same logits
         np.testing.assert_array_equal(b.push(token), rows[i + 1])
-    assert b.evaluated_tokens == before
+    assert b.counters.evaluated_tokens == before
     other = b.tokenize(" red")[0]
     assert other != tail[3]
     b.push(other)  # something else: evaluated, and the old tail is gone
-    assert b.evaluated_tokens == before + 1
+    assert b.counters.evaluated_tokens == before + 1
     b.evaluate(head + tail[:4])
-    assert b.evaluated_tokens == before + 2
+    assert b.counters.evaluated_tokens == before + 2
 
 
 def test_backend_returns_more_rows_than_it_keeps(demo_nudger):
@@ -142,14 +142,14 @@ def test_backend_starts_over_when_the_cache_cannot_drop_a_tail(demo_nudger, monk
 
     b.evaluate(head + tail)
     monkeypatch.setattr(b, "_lib", NoTailRemoval(b._lib))
-    before = b.evaluated_tokens
+    before = b.counters.evaluated_tokens
     got = b.evaluate(head + other)[0]  # must step back over `tail`: the cache is cleared
-    assert b.evaluated_tokens - before == len(head) + len(other)
+    assert b.counters.evaluated_tokens - before == len(head) + len(other)
     assert int(np.argmax(got)) == int(np.argmax(expected))
     np.testing.assert_allclose(got, expected, atol=1.5)  # batch splits differ, values agree
     b.evaluate(head + other + tail[:1])  # one more token, then step back (free: row kept)
     b.evaluate(head + other)
-    before = b.evaluated_tokens
+    before = b.counters.evaluated_tokens
     b.push(tail[1])  # something else after the step back: the cache is cleared again
-    assert b.evaluated_tokens - before == len(head) + len(other) + 1
+    assert b.counters.evaluated_tokens - before == len(head) + len(other) + 1
     assert b.held == head + other + [tail[1]]

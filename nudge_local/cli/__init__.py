@@ -11,7 +11,7 @@ import warnings
 from .._errors import NudgeError
 
 # Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = ["chat", "generate", "models", "download", "bench", "config", "doctor"]
+COMMANDS = ["chat", "generate", "serve", "eval", "models", "download", "bench", "tune", "config", "doctor"]
 
 
 def version() -> str:

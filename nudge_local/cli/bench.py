@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from .._memory import kv_cache_bytes, peak_rss_bytes
+from .._memory import peak_rss_bytes
 from ._common import add_model_args, load_nudger
 
 # Short questions of the kinds the paper evaluates (arithmetic, reasoning, knowledge, instructions).
@@ -64,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
             if not args.json:
                 print(f"  prompt {i}/{len(prompts)} done", file=sys.stderr)
         rate = {label: (n / s if s else 0.0) for label, (n, s) in totals.items()}
-        files = sum(b.path.stat().st_size for b in (nudger.base, nudger.nudging) if hasattr(b, "path"))
-        kv = [kv_cache_bytes(b.metadata, b.n_ctx) for b in (nudger.base, nudger.nudging)]
-        kv_total = sum(k for k in kv if k)
+        info = nudger.info
+        files = info.base.file_bytes + info.nudging.file_bytes
+        kv_total = (info.base.kv_cache_bytes or 0) + (info.nudging.kv_cache_bytes or 0)
         peak = peak_rss_bytes()
         figures = {
             "pair": {"base": nudger.names[0], "nudging": nudger.names[1]},
