@@ -8,12 +8,16 @@ from __future__ import annotations
 from ._backend import Backend, EvalCounters
 from ._rule import RuleConfig
 from ._errors import (
+    BusyError,
     CatalogError,
     ChatTemplateError,
     ContextOverflowError,
+    GenerationError,
+    ModelClosedError,
     ModelFileError,
     ModelNotInstalledError,
     NudgeError,
+    RemoteError,
     SettingError,
 )
 from ._nudger import InstructBaseWarning, Nudger, NudgeStream
@@ -30,13 +34,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Backend",
+    "BusyError",
     "CatalogError",
     "ChatTemplateError",
     "ContextOverflowError",
     "DEFAULT_SYSTEM",
     "DownloadError",
     "EvalCounters",
+    "GenerationError",
     "InstructBaseWarning",
+    "ModelClosedError",
     "ModelFileError",
     "ModelInfo",
     "ModelNotInstalledError",
@@ -48,6 +55,7 @@ __all__ = [
     "PairInfo",
     "Piece",
     "PromptFormat",
+    "RemoteError",
     "RuleConfig",
     "SettingError",
     "Span",

@@ -29,3 +29,22 @@ class CatalogError(NudgeError):
 
 class ModelNotInstalledError(CatalogError):
     """A catalog model is known but its file is not on this machine."""
+
+
+class ModelClosedError(NudgeError):
+    """The models were closed (``Nudger.close()``); load them again to generate."""
+
+
+class BusyError(NudgeError):
+    """A generation asked of a Nudger that is already running one in the same thread."""
+
+
+class GenerationError(NudgeError):
+    """A generation failed part-way (a remote server went away, say). ``partial`` holds the
+    answer as far as it got (a ``NudgeResult`` with ``stop_reason == "interrupted"``)."""
+
+    partial: object = None
+
+
+class RemoteError(GenerationError):
+    """A remote model's server could not be reached or answered wrongly."""

@@ -13,6 +13,7 @@ import ctypes
 import io
 import logging
 import os
+import stat
 import sys
 import threading
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ._backend import EvalCounters
-from ._errors import ModelFileError
+from ._errors import ModelClosedError, ModelFileError, SettingError
 from ._settings import ModelSettings
 
 N_BATCH = 512
@@ -39,11 +40,20 @@ ROWS_BUDGET_BYTES = 12 * 1024 * 1024
 
 def check_gguf(path: str | os.PathLike) -> Path:
     """One clear sentence for the usual ways a model path is wrong."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise ModelFileError(f"A model path must be a str or a path, got {type(path).__name__}.")
     p = Path(path).expanduser()
-    if not p.exists():
-        raise ModelFileError(f"Model file not found: {p}.")
-    if p.is_dir():
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ModelFileError(f"Model file not found: {p}.") from None
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"Cannot read model file {p}: {getattr(exc, 'strerror', None) or exc}.") from None
+    if stat.S_ISDIR(st.st_mode):
         raise ModelFileError(f"{p} is a folder; give the path of a .gguf file.")
+    if not stat.S_ISREG(st.st_mode):
+        # A FIFO or a device would block (or stream for ever) when read.
+        raise ModelFileError(f"{p} is not a regular file (a pipe or a device?); give the path of a .gguf file.")
     try:
         with p.open("rb") as f:
             magic = f.read(4)
@@ -54,6 +64,29 @@ def check_gguf(path: str | os.PathLike) -> Path:
     return p
 
 
+def _check_memory(path: Path, settings: ModelSettings) -> None:
+    """Refuse a context whose KV cache cannot fit in this machine's memory before llama.cpp
+    tries (it would allocate for a minute, then fail blaming the file). CPU only: with GPU
+    offload the cache lives in GPU memory, which llama.cpp checks itself."""
+    if settings.n_gpu_layers:
+        return
+    from ._gguf_meta import read_metadata
+    from ._memory import available_memory_bytes, kv_cache_bytes
+    from .units import format_bytes
+
+    available = available_memory_bytes()
+    kv = kv_cache_bytes(read_metadata(path), settings.n_ctx)
+    if available is None or kv is None:
+        return
+    need = kv + path.stat().st_size
+    if need > available:
+        raise SettingError(
+            f"n_ctx {settings.n_ctx:,} needs about {format_bytes(kv)} of KV cache for {path.name} "
+            f"(plus its {format_bytes(path.stat().st_size)} file), more than the {format_bytes(available)} "
+            "of memory available; lower n_ctx."
+        )
+
+
 class LlamaCppBackend:
     def __init__(self, path: str | os.PathLike, settings: ModelSettings | None = None, *, verbose: bool = False):
         import llama_cpp
@@ -61,8 +94,9 @@ class LlamaCppBackend:
 
         self._lib = llama_cpp
         self.file = check_gguf(path)
-        self._settings = (settings or ModelSettings()).resolved()
+        self._settings = (settings or ModelSettings()).check().resolved()
         s = self._settings
+        _check_memory(self.file, s)
         _install_log_callback(llama_cpp)
         try:
             with _quiet(verbose), _weight_repack(amx_is_safe()):
@@ -86,6 +120,8 @@ class LlamaCppBackend:
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm._model.model)
         self.n_vocab = self.llm.n_vocab()
         self._mem = llama_cpp.llama_get_memory(self._ctx)
+        # llama.cpp caps a context's batch at its size: never hand it more tokens at once.
+        self._n_batch = min(N_BATCH, int(llama_cpp.llama_n_batch(self._ctx)))
         self._batch = _internals.LlamaBatch(n_tokens=N_BATCH, embd=0, n_seq_max=1, verbose=False)
         self._metadata: dict[str, str] = dict(self.llm.metadata)
         self._settings = ModelSettings(n_ctx=self.n_ctx, n_threads=s.n_threads, n_gpu_layers=s.n_gpu_layers)
@@ -142,6 +178,7 @@ class LlamaCppBackend:
         return self._bos if self._add_bos else None
 
     def tokenize(self, text: str, *, special: bool = False, add_bos: bool = False) -> list[int]:
+        self._check_open()
         data = text.encode("utf-8")
         cap = len(data) + 8
         buf = (self._lib.llama_token * cap)()
@@ -155,6 +192,8 @@ class LlamaCppBackend:
     def token_bytes(self, token: int) -> bytes:
         piece = self._pieces.get(token)
         if piece is None:
+            self._check_open()
+            self._check_token(token)
             buf = ctypes.create_string_buffer(64)
             n = self._lib.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
             piece = buf.raw[: max(n, 0)]
@@ -162,6 +201,7 @@ class LlamaCppBackend:
         return piece
 
     def token_text(self, token: int, *, special: bool = True) -> str:
+        self._check_open()
         buf = ctypes.create_string_buffer(128)
         n = self._lib.llama_token_to_piece(self._vocab, token, buf, 128, 0, special)
         return buf.raw[: max(n, 0)].decode("utf-8", "replace")
@@ -169,11 +209,14 @@ class LlamaCppBackend:
     def is_eog(self, token: int) -> bool:
         eog = self._eog.get(token)
         if eog is None:
+            self._check_open()
+            self._check_token(token)
             eog = self._eog[token] = bool(self._lib.llama_vocab_is_eog(self._vocab, token))
         return eog
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, tokens: Sequence[int], logits_at: Sequence[int] | None = None) -> list[np.ndarray]:
+        self._check_open()
         tokens = list(tokens)
         positions = list(logits_at) if logits_at is not None else [len(tokens) - 1]
         keep = _common_length(tokens, self.held)
@@ -188,8 +231,8 @@ class LlamaCppBackend:
             if self._truncate(keep) < keep:  # the cache had to be cleared: start over
                 keep, rows = 0, {}
             want = set(positions)
-            for start in range(keep, len(tokens), N_BATCH):
-                chunk = tokens[start : start + N_BATCH]
+            for start in range(keep, len(tokens), self._n_batch):
+                chunk = tokens[start : start + self._n_batch]
                 flags = [start + i in want or start + i == len(tokens) - 1 for i in range(len(chunk))]
                 for i, row in self._decode(chunk, start, flags).items():
                     rows[start + i] = row
@@ -198,6 +241,7 @@ class LlamaCppBackend:
         return [rows[p] for p in positions]
 
     def begin(self, prompt: Sequence[int]) -> np.ndarray:
+        self._check_open()
         prompt = list(prompt)
         keep = min(_common_length(prompt, self.held), self._canonical)
         keep -= keep % PROMPT_BLOCK
@@ -217,6 +261,7 @@ class LlamaCppBackend:
         return logits
 
     def push(self, token: int) -> np.ndarray:
+        self._check_open()
         n = self._n
         if n < len(self.held) and self.held[n] == token and n in self._rows:
             self._n = n + 1  # written before and kept: no evaluation
@@ -280,8 +325,17 @@ class LlamaCppBackend:
                 del self._rows[pos]
         return out
 
+    def _check_open(self) -> None:
+        if self.llm is None:
+            raise ModelClosedError(f"The model {self.file.name} was closed; load it again to use it.")
+
+    def _check_token(self, token: int) -> None:
+        if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < self.n_vocab:
+            raise SettingError(f"Token id {token!r} is outside the vocabulary of {self.file.name} "
+                               f"(0..{self.n_vocab - 1}).")
+
     def close(self) -> None:
-        if getattr(self, "llm", None) is not None:
+        if self.llm is not None:
             self._batch.close()
             self.llm.close()
             self.llm = None

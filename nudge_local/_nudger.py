@@ -3,35 +3,60 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import warnings
-from typing import Iterator, Literal, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from ._backend import Backend
-from ._rule import Controller, RuleConfig, RunConfig
-from ._errors import ChatTemplateError, ContextOverflowError, SettingError
+from ._describe import is_text_model, looks_instruct, model_info, special_texts
+from ._errors import BusyError, ChatTemplateError, ContextOverflowError, ModelClosedError
+from ._generation import Generation
 from ._prompts import ChatTemplate, PromptFormat, base_prompt, normalize_messages
+from ._rule import Controller, RuleConfig, RunConfig
 from ._sampling import Sampler
 from ._session import Session
 from ._settings import ModelSettings, available_cores
-from ._stops import StopFilter, StopString
-from ._text import strip_repeated_suffix
-from ._types import ModelInfo, NudgeResult, PairInfo, Piece, Span, Stats, merge_spans
+from ._stream import NudgeStream, stop_strings
+from ._text_model import TextModel
+from ._types import NudgeResult, PairInfo
+from ._validate import check_generation, check_messages, check_stop, check_text
 
 Only = Literal["base", "nudging"]
+Model = Backend | TextModel
 
 
 class InstructBaseWarning(UserWarning):
     """The model given as *base* looks instruction-tuned (allowed, but not what nudging expects)."""
 
 
+@runtime_checkable
+class RemoteSpec(Protocol):
+    """Anything that opens a model behind an HTTP API (``nudge_local.RemoteModel``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def open(self) -> TextModel: ...
+
+
+ModelSource = str | os.PathLike[str] | RemoteSpec
+
+
 class Nudger:
-    """Two models and the nudging rule between them. Not re-entrant: one generation at a time."""
+    """Two models and the nudging rule between them.
+
+    One generation runs at a time (llama.cpp contexts are not re-entrant): a generation started
+    from another thread waits for the running one; a second stream iterated in the thread that
+    runs one raises :class:`BusyError`. After :meth:`close`, every call raises
+    :class:`ModelClosedError`.
+    """
 
     def __init__(
         self,
-        base: Backend,
-        nudging: Backend,
+        base: Model,
+        nudging: Model,
         *,
         chat_template: str | None = None,
         prompt_format: PromptFormat = PromptFormat(),
@@ -44,11 +69,11 @@ class Nudger:
         source = chat_template or nudging.chat_template
         if not source:
             raise ChatTemplateError(
-                f"The nudging model {names[1]} has no chat template in its GGUF metadata; "
+                f"The nudging model {names[1]} has no chat template in its metadata; "
                 "pass one with chat_template= (or --chat-template FILE)."
             )
-        self.template = ChatTemplate(source, **_special_texts(nudging))
-        if _looks_instruct(base, names[0]):
+        self.template = ChatTemplate(source, **special_texts(nudging))
+        if looks_instruct(base, names[0]):
             warnings.warn(
                 f"The base model {names[0]} looks instruction-tuned; nudging expects a pretrained "
                 "base model, but will run.",
@@ -56,44 +81,47 @@ class Nudger:
                 stacklevel=2,
             )
         self.load_seconds = 0.0
+        self._gate = threading.Lock()
+        self._owner: int | None = None
+        self._closed = False
+        self._running: NudgeStream | None = None
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def from_paths(
         cls,
-        base: str | os.PathLike,
-        nudging: str | os.PathLike,
+        base: ModelSource,
+        nudging: ModelSource,
         *,
         base_settings: ModelSettings | None = None,
         nudging_settings: ModelSettings | None = None,
         chat_template: str | None = None,
         prompt_format: PromptFormat = PromptFormat(),
         verbose: bool = False,
-    ) -> "Nudger":
-        from ._llama import LlamaCppBackend, check_gguf
+    ) -> Nudger:
+        """Load two GGUF files (or a :class:`~nudge_local.RemoteModel` for either side)."""
+        from ._llama import check_gguf
 
-        check_gguf(base)
-        check_gguf(nudging)
-        base_settings = base_settings or _configured(None)
-        nudging_settings = nudging_settings or _configured(None)
+        for source in (base, nudging):
+            if not isinstance(source, RemoteSpec):
+                check_gguf(source)  # type: ignore[arg-type]  (also refuses what is not a path)
+        if base_settings is not None:
+            base_settings.check()
+        if nudging_settings is not None:
+            nudging_settings.check()
         t0 = time.perf_counter()
-        base_backend = LlamaCppBackend(base, base_settings, verbose=verbose)
+        base_model = _open(base, base_settings or _configured(None), verbose)
         try:
-            nudging_backend = LlamaCppBackend(nudging, nudging_settings, verbose=verbose)
+            nudging_model = _open(nudging, nudging_settings or _configured(None), verbose)
         except BaseException:
-            base_backend.close()
+            base_model.close()
             raise
         try:
-            nudger = cls(
-                base_backend,
-                nudging_backend,
-                chat_template=chat_template,
-                prompt_format=prompt_format,
-                names=(os.path.basename(base), os.path.basename(nudging)),
-            )
+            nudger = cls(base_model, nudging_model, chat_template=chat_template, prompt_format=prompt_format,
+                         names=(_name_of(base), _name_of(nudging)))
         except BaseException:
-            base_backend.close()
-            nudging_backend.close()
+            base_model.close()
+            nudging_model.close()
             raise
         nudger.load_seconds = time.perf_counter() - t0
         return nudger
@@ -105,8 +133,8 @@ class Nudger:
         *,
         base_settings: ModelSettings | None = None,
         nudging_settings: ModelSettings | None = None,
-        **kwargs,
-    ) -> "Nudger":
+        **kwargs: Any,
+    ) -> Nudger:
         """Load a pair named in models.toml (the packaged catalog plus the user's own).
         Settings not given come from the user's config file (``nudge-local config show``)."""
         from .catalog import load_catalog, locate_model
@@ -134,8 +162,8 @@ class Nudger:
     @property
     def info(self) -> PairInfo:
         """What is loaded: both models (name, file, size, context, threads, ...) and the γ."""
-        return PairInfo(self.pair_name, _model_info(self.base, self.names[0], "base"),
-                        _model_info(self.nudging, self.names[1], "nudging"), self.default_gamma)
+        return PairInfo(self.pair_name, model_info(self.base, self.names[0], "base"),
+                        model_info(self.nudging, self.names[1], "nudging"), self.default_gamma)
 
     # -- generation ---------------------------------------------------------------------------
     def stream(
@@ -153,35 +181,49 @@ class Nudger:
         exact: bool = False,
         overlap: bool | None = None,
         prompt_format: PromptFormat | None = None,
-        stop: Sequence[str] = (),
+        stop: str | Sequence[str] = (),
         stop_at_new_turn: bool | None = None,
         rule: RuleConfig | None = None,
-    ) -> "NudgeStream":
+    ) -> NudgeStream:
         """Start a generation; iterate the returned stream for :class:`Piece` objects as they
-        are produced, then read ``stream.result``."""
+        are produced, then read ``stream.result``. Arguments are checked at once (a
+        :class:`SettingError`); the models work only while the stream is iterated."""
+        self._check_open()
         gamma = self.default_gamma if gamma is None else gamma
-        _validate(gamma, max_tokens, temperature, top_p, only)
+        check_generation(gamma=gamma, max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                         only=only, exact=exact, overlap=overlap, prompt_format=prompt_format, stop=stop,
+                         stop_at_new_turn=stop_at_new_turn)
+        if rule is not None and not isinstance(rule, RuleConfig):
+            from ._errors import SettingError
+
+            raise SettingError(f"rule must be a RuleConfig, got {type(rule).__name__}.")
         fmt = self.prompt_format if prompt_format is None else prompt_format
-        system_text, turns = normalize_messages(prompt, messages, system)
-        base_session = nudging_session = None
-        if only in (None, "base"):
-            text = base_prompt(system_text, turns, fmt)
-            base_session = Session(self.base, self._prompt_tokens(self.base, text, special=False, who="base"))
-        else:  # nudging alone still counts its answer in base tokens
-            base_session = Session(self.base, [])
-        if only in (None, "nudging"):
-            text = self.template.render(system_text, turns, fmt)
-            nudging_session = Session(
-                self.nudging, self._prompt_tokens(self.nudging, text, special=True, who="nudging")
-            )
+        system_text, turns = normalize_messages(
+            check_text("The prompt", prompt), None if messages is None else check_messages(messages),
+            check_text("The system prompt", system))
         if overlap is None:
             overlap = self.overlap_fits()
-        config = RunConfig(gamma=gamma, max_tokens=max_tokens, exact=exact, overlap=overlap,
+        config = RunConfig(gamma=float(gamma), max_tokens=max_tokens, exact=exact, overlap=overlap,
                            rule=rule or RuleConfig())
-        base_sampler = Sampler(temperature, top_p, seed)
-        nudging_sampler = Sampler(temperature, top_p, None if seed is None else seed + 1)
-        controller = Controller(base_session, nudging_session, config, base_sampler, nudging_sampler)
-        return NudgeStream(controller, only, _stop_strings(stop, stop_at_new_turn, exact, only, fmt))
+        base_text = base_prompt(system_text, turns, fmt) if only != "nudging" else ""
+        nudging_parts = self.template.render_parts(system_text, turns, fmt) if only != "base" else []
+        samplers = (Sampler(temperature, top_p, seed), Sampler(temperature, top_p, None if seed is None else seed + 1))
+        controller: Generation
+        if is_text_model(self.base) or is_text_model(self.nudging):
+            nudging_text = "".join(text for text, _ in nudging_parts)
+            controller = self._reference_rule(base_text, nudging_text, config, temperature, top_p, seed)
+        else:
+            controller = self._controller(base_text, nudging_parts, only, config, samplers)
+        stops = stop_strings(check_stop(stop), stop_at_new_turn, exact, only, fmt)
+        return NudgeStream(controller, only, stops, gate=self._enter)
+
+    def generate(self, prompt: str | None = None, **kwargs: Any) -> NudgeResult:
+        """Like :meth:`stream`, run to the end: the :class:`NudgeResult`."""
+        stream = self.stream(prompt, **kwargs)
+        for _ in stream:
+            pass
+        assert stream.result is not None
+        return stream.result
 
     def count_tokens(
         self,
@@ -194,35 +236,55 @@ class Nudger:
         """How many tokens the two models' prompts take for this conversation, and their
         contexts: ``{"base": n, "nudging": m, "base_n_ctx": ..., "nudging_n_ctx": ...}``.
         A UI uses it for a context meter and to drop old turns before they overflow."""
+        self._check_open()
         fmt = self.prompt_format if prompt_format is None else prompt_format
-        system_text, turns = normalize_messages(prompt, messages, system)
-        base_text = base_prompt(system_text, turns, fmt)
-        nudging_text = self.template.render(system_text, turns, fmt)
-        return {
-            "base": len(self.base.tokenize(base_text, add_bos=self.base.bos_id is not None)),
-            "nudging": len(self.nudging.tokenize(nudging_text, special=True)),
-            "base_n_ctx": self.base.n_ctx,
-            "nudging_n_ctx": self.nudging.n_ctx,
-        }
-
-    def generate(self, prompt: str | None = None, **kwargs) -> NudgeResult:
-        stream = self.stream(prompt, **kwargs)
-        for _ in stream:
-            pass
-        return stream.result
+        system_text, turns = normalize_messages(
+            check_text("The prompt", prompt), None if messages is None else check_messages(messages),
+            check_text("The system prompt", system))
+        texts = (base_prompt(system_text, turns, fmt), self.template.render(system_text, turns, fmt))
+        counts = [_count(model, text, special=i == 1) for i, (model, text) in
+                  enumerate(zip((self.base, self.nudging), texts))]
+        return {"base": counts[0], "nudging": counts[1], "base_n_ctx": _n_ctx(self.base),
+                "nudging_n_ctx": _n_ctx(self.nudging)}
 
     def overlap_fits(self) -> bool:
         """Whether the two models can compute at the same time without sharing cores: their
-        threads together fit in the cores this process may use (see ``_overlap``).
-        Both on a GPU also qualify: the CPU threads then mostly wait."""
-        threads = [b.settings.n_threads if b.settings is not None else None for b in (self.base, self.nudging)]
+        threads together fit in the cores this process may use (see ``_overlap``)."""
+        threads = [b.settings.n_threads if isinstance(b, Backend) and b.settings is not None else None
+                   for b in (self.base, self.nudging)]
         if threads[0] is None or threads[1] is None:
             return False
         return threads[0] + threads[1] <= available_cores()
 
-    def _prompt_tokens(self, backend: Backend, text: str, *, special: bool, who: str) -> list[int]:
+    def _controller(self, base_text: str, nudging_parts: list[tuple[str, bool]], only: Only | None,
+                    config: RunConfig, samplers: tuple[Sampler, Sampler]) -> Generation:
+        assert isinstance(self.base, Backend) and isinstance(self.nudging, Backend)
+        base_tokens = self._prompt_tokens(self.base, [(base_text, True)], who="base") if base_text else []
+        base_session = Session(self.base, base_tokens)  # nudging alone still counts in base tokens
+        nudging_session = None
+        if only != "base":
+            # The template's own text may spell control tokens; user text never does.
+            parts = [(text, user) for text, user in nudging_parts]
+            nudging_session = Session(self.nudging, self._prompt_tokens(self.nudging, parts, who="nudging"))
+        return Controller(base_session, nudging_session, config, *samplers)
+
+    def _reference_rule(self, base_text: str, nudging_text: str, config: RunConfig, temperature: float,
+                        top_p: float, seed: int | None) -> Generation:
+        from ._local_text import LocalTextModel
+        from ._reference import ReferenceRule
+
+        base = self.base if is_text_model(self.base) else LocalTextModel(self.base, special=False)  # type: ignore[arg-type]
+        nudging = self.nudging if is_text_model(self.nudging) else LocalTextModel(self.nudging, special=True)  # type: ignore[arg-type]
+        return ReferenceRule(base, nudging, base_text, nudging_text, config,  # type: ignore[arg-type]
+                             temperature=temperature, top_p=top_p, seed=seed)
+
+    def _prompt_tokens(self, backend: Backend, parts: list[tuple[str, bool]], *, who: str) -> list[int]:
+        """Tokens of a prompt given as (text, is_user_text) parts; control tokens are parsed
+        only in the template's parts. The base prompt is one user-text part."""
         bos = backend.bos_id
-        tokens = backend.tokenize(text, special=special, add_bos=bos is not None)
+        tokens: list[int] = []
+        for i, (text, user) in enumerate(parts):
+            tokens += backend.tokenize(text, special=not user, add_bos=i == 0 and bos is not None)
         if bos is not None and len(tokens) > 1 and tokens[0] == tokens[1] == bos:
             tokens = tokens[1:]  # the chat template wrote the BOS itself
         if len(tokens) >= backend.n_ctx:
@@ -233,116 +295,77 @@ class Nudger:
             )
         return tokens
 
+    # -- one generation at a time -------------------------------------------------------------
+    def _enter(self) -> Callable[[], None]:
+        """Called when a stream starts generating; returns the function that ends its turn."""
+        self._check_open()
+        me = threading.get_ident()
+        if self._owner == me:
+            raise BusyError("Another stream of this Nudger is still running in this thread; "
+                            "iterate it to the end or call its close() first (one generation at a time).")
+        self._gate.acquire()
+        if self._closed:
+            self._gate.release()
+            raise ModelClosedError("The models were closed while this generation waited for its turn.")
+        self._owner = me
+
+        def leave() -> None:
+            self._owner = None
+            self._gate.release()
+            if self._closed:
+                self._free()
+
+        return leave
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ModelClosedError("This Nudger was closed; load the models again to generate.")
+
     # -- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
+        """Free both models. A generation running in another thread is waited for; one running
+        in this thread frees them when it ends. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owner == threading.get_ident():
+            return  # the running stream frees the models when it ends (see _enter)
+        with self._gate:
+            self._free()
+
+    def _free(self) -> None:
         self.base.close()
         self.nudging.close()
 
-    def __enter__(self) -> "Nudger":
+    def __enter__(self) -> Nudger:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-class NudgeStream:
-    """An iterator of :class:`Piece` objects; ``result`` is set when it is exhausted.
-    ``cancel()`` may be called from any thread."""
+def _open(source: ModelSource, settings: ModelSettings, verbose: bool) -> Model:
+    if isinstance(source, (str, os.PathLike)):
+        from ._llama import LlamaCppBackend
 
-    def __init__(self, controller: Controller, only: Only | None, stops: Sequence[StopString] = ()):
-        self._controller = controller
-        self._only = only
-        self._stops = StopFilter(stops)
-        self._pieces: list[Piece] = []
-        self.result: NudgeResult | None = None
-        self._iter = self._run()
-
-    def __iter__(self) -> Iterator[Piece]:
-        return self._iter
-
-    def __next__(self) -> Piece:
-        return next(self._iter)
-
-    def cancel(self) -> None:
-        self._controller.cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._controller.cancel.is_set()
-
-    def _run(self) -> Iterator[Piece]:
-        c = self._controller
-        backends = [s.backend for s in (c.base, c.nudging) if s is not None]
-        evaluated0 = [b.counters.evaluated_tokens for b in backends]
-        t0 = time.perf_counter()
-        stops = self._stops
-        pieces = c.run(self._only)
-        try:
-            for piece in pieces:
-                for shown in stops.feed(piece):
-                    self._pieces.append(shown)
-                    yield shown
-                if stops.reason is not None:
-                    break
-            else:
-                for shown in stops.flush():
-                    self._pieces.append(shown)
-                    yield shown
-        finally:
-            pieces.close()  # ends the controller's generation (and its worker thread)
-        if stops.reason is not None:
-            c.stop_reason = stops.reason
-        seconds = time.perf_counter() - t0
-        self.result = self._finish(seconds, backends, evaluated0)
-
-    def _finish(self, seconds, backends, evaluated0) -> NudgeResult:
-        c = self._controller
-        spans = merge_spans(self._pieces)
-        raw = "".join(s.text for s in spans)
-        if self._only is None:
-            # The reference's final clean-up: strip, then drop immediate repeats of 30+ chars.
-            start = len(raw) - len(raw.lstrip())
-            cleaned = strip_repeated_suffix(raw)
-            spans = _slice_spans(spans, start, start + len(cleaned))
-        text = "".join(s.text for s in spans)
-        counters = c.counters
-        output_tokens = counters.output_tokens
-        if self._only == "nudging" or self._stops.reason is not None:
-            output_tokens = c.base.count(text)
-        evaluated = [b.counters.evaluated_tokens - e for b, e in zip(backends, evaluated0)]
-        stats = Stats(
-            output_tokens=output_tokens,
-            base_generated_tokens=counters.base_generated,
-            base_discarded_tokens=counters.base_discarded,
-            base_evaluated_tokens=evaluated[0] if c.base is not None and self._only != "nudging" else 0,
-            nudging_generated_tokens=counters.nudging_generated,
-            nudging_evaluated_tokens=evaluated[-1] if c.nudging is not None else 0,
-            rounds=counters.rounds,
-            nudges=counters.nudges,
-            seconds=seconds,
-            prompt_seconds=c.prompt_seconds,
-        )
-        mode = "nudged" if self._only is None else self._only
-        return NudgeResult(text=text, spans=spans, stop_reason=c.stop_reason or "eos", stats=stats, mode=mode)
+        return LlamaCppBackend(source, settings, verbose=verbose)
+    return source.open()
 
 
-def _stop_strings(stop: Sequence[str], new_turn: bool | None, exact: bool, only: Only | None,
-                  fmt: PromptFormat) -> list[StopString]:
-    """The caller's stop strings, plus the new-turn guard: unless turned off (and never in exact
-    mode or for the nudging model alone), text that starts the transcript's next question
-    (a newline, then the question prefix) ends the answer - a base model continuing its transcript writes the
-    next question itself, and a reply must not contain it (README, deviations)."""
-    if isinstance(stop, str):
-        stop = [stop]
-    if not all(isinstance(s, str) for s in stop):
-        raise SettingError("stop must be a list of strings.")
-    out = [StopString(s, "stop") for s in stop if s]
-    if new_turn is None:
-        new_turn = not exact
-    marker = fmt.question_prefix.rstrip()
-    if new_turn and only != "nudging" and marker:
-        out.append(StopString("\n" + marker, "new_turn"))
-    return out
+def _name_of(source: ModelSource) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.path.basename(source)
+    return source.name or "remote"
+
+
+def _count(model: Model, text: str, *, special: bool) -> int:
+    if isinstance(model, Backend):
+        return len(model.tokenize(text, special=special, add_bos=model.bos_id is not None))
+    return model.count_tokens(text)
+
+
+def _n_ctx(model: Model) -> int:
+    return model.n_ctx if isinstance(model, Backend) else model.description.n_ctx
 
 
 def _configured(model_name: str | None) -> ModelSettings:
@@ -350,81 +373,3 @@ def _configured(model_name: str | None) -> ModelSettings:
     from .config import resolve_settings
 
     return resolve_settings(model_name, {})[0]
-
-
-def _model_info(backend: Backend, name: str, role: Literal["base", "nudging"]) -> ModelInfo:
-    from ._memory import kv_cache_bytes
-
-    path = backend.path
-    size = os.path.getsize(path) if path and os.path.isfile(path) else 0
-    meta = backend.metadata
-    settings = backend.settings
-    return ModelInfo(
-        name=name, role=role, engine=backend.engine, path=path, file_bytes=size,
-        n_ctx=backend.n_ctx, n_vocab=backend.n_vocab,
-        n_threads=settings.n_threads if settings else None,
-        n_gpu_layers=settings.n_gpu_layers if settings else None,
-        kv_cache_bytes=kv_cache_bytes(meta, backend.n_ctx) if meta else None,
-        architecture=meta.get("general.architecture", ""),
-        quantization=_quantization(meta),
-    )
-
-
-# GGUF general.file_type values (llama.cpp's llama_ftype) of the common quantizations.
-_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-               11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
-               17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}
-
-
-def _quantization(meta: Mapping[str, str]) -> str:
-    try:
-        return _FILE_TYPES.get(int(meta.get("general.file_type", "")), "")
-    except ValueError:
-        return ""
-
-
-def _slice_spans(spans: list[Span], start: int, end: int) -> list[Span]:
-    out, pos = [], 0
-    for s in spans:
-        a, b = max(start, pos), min(end, pos + len(s.text))
-        if a < b:
-            out.append(Span(s.text[a - pos : b - pos], s.source))
-        pos += len(s.text)
-    return out
-
-
-def _validate(gamma, max_tokens, temperature, top_p, only) -> None:
-    if not isinstance(gamma, (int, float)) or not 0.0 <= gamma <= 1.0:
-        raise SettingError(f"gamma must be between 0 and 1, got {gamma}.")
-    if not isinstance(max_tokens, int) or max_tokens <= 0:
-        raise SettingError(f"max_tokens must be a positive whole number, got {max_tokens}.")
-    if temperature < 0:
-        raise SettingError(f"temperature must be 0 or more, got {temperature}.")
-    if not 0.0 < top_p <= 1.0:
-        raise SettingError(f"top_p must be in (0, 1], got {top_p}.")
-    if only not in (None, "base", "nudging"):
-        raise SettingError(f'only must be "base" or "nudging", got {only!r}.')
-
-
-def _special_texts(backend: Backend) -> dict[str, str]:
-    """How the model spells its BOS/EOS tokens (chat templates write them as text)."""
-    texts = {}
-    bos, eos = backend.bos_id, backend.eos_id
-    if bos is not None:
-        texts["bos_token"] = backend.token_text(bos)
-    if eos is not None:
-        texts["eos_token"] = backend.token_text(eos)
-    return texts
-
-
-_INSTRUCT_MARKERS = ("instruct", "-it", "_it", "chat", "-sft", "-dpo", "rlhf")
-
-
-def _looks_instruct(backend: Backend, name: str) -> bool:
-    meta = backend.metadata
-    fields = [name, meta.get("general.name", ""), meta.get("general.finetune", ""),
-              meta.get("general.basename", "")]
-    text = " ".join(fields).lower()
-    if meta.get("general.finetune", "").lower() in ("it", "instruct", "chat"):
-        return True
-    return any(marker in text for marker in _INSTRUCT_MARKERS)

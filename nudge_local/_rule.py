@@ -42,6 +42,7 @@ import numpy as np
 
 from ._base_turn import BaseTurn, Stop
 from ._draft import CHAR_SLACK, Draft
+from ._generation import Counters
 from ._overlap import Schedule
 from ._sampling import Sampler, top1
 from ._session import ContextFull, Session
@@ -82,16 +83,6 @@ class RunConfig:
     rule: RuleConfig = field(default_factory=RuleConfig)
 
 
-@dataclass
-class Counters:
-    output_tokens: int = 0
-    base_generated: int = 0
-    base_discarded: int = 0  # generated, then dropped by a repetition guard
-    nudging_generated: int = 0
-    rounds: int = 0
-    nudges: int = 0
-
-
 class Controller:
     """Runs one generation. Iterate :meth:`run` for pieces; read :attr:`stop_reason` after."""
 
@@ -130,6 +121,14 @@ class Controller:
             self.stop_reason = "context"
         finally:
             self.schedule.close()
+
+    def count_base_tokens(self, text: str) -> int:
+        return self.base.count(text)
+
+    def evaluated_tokens(self) -> tuple[int, int]:
+        base = self.base.backend.counters.evaluated_tokens
+        nudging = self.nudging.backend.counters.evaluated_tokens if self.nudging is not None else 0
+        return base, nudging
 
     def emit(self, piece: Piece) -> Iterator[Piece]:
         """Append a piece to the answer and hand it out (the nudging model may follow it)."""

@@ -19,8 +19,9 @@ Mode = Literal["nudged", "base", "nudging"]
 #:  - ``"stop"``: the answer reached one of the caller's stop strings (which it does not include).
 #:  - ``"new_turn"``: the base model began the transcript's next ``Question:`` turn; the answer
 #:    ends before it (``stop_at_new_turn``).
+#:  - ``"interrupted"``: the generation failed part-way (see ``GenerationError.partial``).
 StopReason = Literal["nudging_eos", "eos", "length", "stuck", "rounds", "context", "cancelled", "stop",
-                     "new_turn"]
+                     "new_turn", "interrupted"]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SETTING_FIELDS = ("n_ctx", "n_threads", "n_gpu_layers")
-_MINIMUM = {"n_ctx": 16, "n_threads": 1, "n_gpu_layers": -1}
+_MINIMUM = {"n_ctx": 256, "n_threads": 1, "n_gpu_layers": -1}
 
 DEFAULT_SOURCE = "default"
 COMMAND_LINE_SOURCE = "command line"

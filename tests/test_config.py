@@ -64,7 +64,7 @@ def test_bad_config_names_the_file(text, message):
 
 
 def test_bad_override_is_a_setting_error():
-    with pytest.raises(ConfigError, match="n_ctx must be a whole number >= 16"):
+    with pytest.raises(ConfigError, match="n_ctx must be a whole number >= 256"):
         resolve_settings("x", {"n_ctx": 3})
 
 

@@ -5,10 +5,10 @@ import nudge_local
 
 def test_public_api():
     assert sorted(nudge_local.__all__) == sorted([
-        "Backend", "CatalogError", "ChatTemplateError", "ContextOverflowError", "DEFAULT_SYSTEM",
-        "DownloadError", "EvalCounters", "InstructBaseWarning", "ModelFileError", "ModelInfo",
+        "Backend", "BusyError", "CatalogError", "ChatTemplateError", "ContextOverflowError", "DEFAULT_SYSTEM",
+        "DownloadError", "EvalCounters", "GenerationError", "InstructBaseWarning", "ModelClosedError", "ModelFileError", "ModelInfo",
         "ModelNotInstalledError", "ModelSettings", "NudgeError", "NudgeResult", "NudgeStream", "Nudger",
-        "PairInfo", "Piece", "PromptFormat", "RuleConfig", "SettingError", "Span", "Stats", "__version__",
+        "PairInfo", "Piece", "PromptFormat", "RemoteError", "RuleConfig", "SettingError", "Span", "Stats", "__version__",
         "download",
     ])
     assert callable(nudge_local.download)

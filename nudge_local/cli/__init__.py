@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import sys
 import warnings
 
@@ -54,19 +56,49 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["chat", *(argv if argv is not None else sys.argv[1:])])
     with warnings.catch_warnings():
         warnings.simplefilter("always")
+        # llama-cpp-python keeps /dev/null open for the process's life; not the user's business.
+        warnings.simplefilter("ignore", ResourceWarning)
         warnings.showwarning = _show_warning
         try:
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+            return code
         except NudgeError as exc:
-            print(f"nudge-local: error: {exc}", file=sys.stderr)
+            print(f"nudge-local: error: {_one_line(exc)}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("nudge-local: interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools do.
+            _silence_stdout()
+            return 141
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO) and exc.filename is None:
+                _silence_stdout()
+                print(f"nudge-local: error: cannot write the output: {exc.strerror}.", file=sys.stderr)
+                return 2
+            raise
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
     print(f"nudge-local: warning: {message}", file=sys.stderr)
+
+
+def _one_line(exc: BaseException) -> str:
+    """A user error's sentence, without control characters that could drive the terminal."""
+    text = " ".join(str(exc).split())
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush cannot fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def run() -> None:  # console-script entry point

@@ -16,7 +16,8 @@ def register(subparsers) -> None:
     show = sub.add_parser("show", help="print effective settings and where each came from")
     show.add_argument("--pair", help="show the base and nudging model of this pair")
     show.add_argument("--n-ctx", type=int, help="preview a command-line context size")
-    show.add_argument("--n-threads", type=int, help="preview a command-line thread count")
+    show.add_argument("--threads", "--n-threads", dest="n_threads", type=int,
+                      help="preview a command-line thread count")
     show.add_argument("--n-gpu-layers", type=int,
                       help="preview a command-line GPU layer count (-1 = all)")
     show.set_defaults(func=run_show)
@@ -61,7 +62,7 @@ def _describe(key: str, raw, effective) -> str:
     if raw is not None:
         return str(raw)
     if key == "n_threads":
-        return f"{effective} (automatic: all cores)"
+        return f"{effective} (automatic: half the cores, see `nudge-local tune`)"
     if key == "n_gpu_layers":
         return f"{effective} (automatic: " + ("all layers on the GPU)" if effective == -1
                                              else "no GPU offload in this llama.cpp build)")

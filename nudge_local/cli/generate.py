@@ -59,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         r = stream.result
         s = r.stats
-        print(f"[{s.output_tokens} tokens, {s.tokens_per_second:.1f} tok/s, nudge ratio "
-              f"{r.nudge_ratio:.0%}, {s.nudges} nudges, stop: {r.stop_reason}]", file=sys.stderr)
+        if args.only is None:
+            nudging = f"nudge ratio {r.nudge_ratio:.0%}, {s.nudges} nudges, "
+        else:
+            nudging = f"{args.only} model alone, "
+        print(f"[{s.output_tokens} tokens, {s.tokens_per_second:.1f} tok/s, {nudging}stop: {r.stop_reason}]",
+              file=sys.stderr)
     return 0
