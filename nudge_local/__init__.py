@@ -6,7 +6,6 @@ The public surface is what ``__all__`` lists; modules starting with ``_`` are pr
 from __future__ import annotations
 
 from ._backend import Backend, EvalCounters
-from ._rule import RuleConfig
 from ._errors import (
     BusyError,
     CatalogError,
@@ -20,9 +19,11 @@ from ._errors import (
     RemoteError,
     SettingError,
 )
-from ._nudger import InstructBaseWarning, Nudger, NudgeStream
+from ._nudger import InstructBaseWarning, Nudger
 from ._prompts import DEFAULT_SYSTEM, PromptFormat
+from ._rule import RuleConfig
 from ._settings import ModelSettings
+from ._stream import NudgeStream
 from ._types import ModelInfo, NudgeResult, PairInfo, Piece, Span, Stats
 
 # `nudge_local.download(name, progress=...)` is the function; its module stays importable as

@@ -102,6 +102,9 @@ class Backend(Protocol):
     def eos_id(self) -> int | None:
         """The end-of-sequence token (chat templates may spell it), or ``None``."""
 
+    def set_threads(self, n_threads: int) -> None:
+        """Use ``n_threads`` CPU threads from the next evaluation on (a thread plan's choice)."""
+
     # -- tokens -------------------------------------------------------------------------------
     def tokenize(self, text: str, *, special: bool = False, add_bos: bool = False) -> list[int]:
         """Token ids of ``text``. ``special`` parses control tokens written as text (chat

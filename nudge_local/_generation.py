@@ -8,10 +8,11 @@ e.g. a base model on a vLLM or llama-server; see ``_text_model``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Protocol
 
+from ._backend import EvalCounters
 from ._types import Piece, Source, StopReason
 
 
@@ -31,7 +32,7 @@ class Generation(Protocol):
     stop_reason: StopReason | None
     prompt_seconds: float
 
-    def run(self, only: Source | None = None) -> Iterator[Piece]:
+    def run(self, only: Source | None = None) -> Generator[Piece, None, None]:
         """The answer's pieces as they are produced; sets ``stop_reason`` when it ends."""
         ...
 
@@ -39,6 +40,12 @@ class Generation(Protocol):
         """``text``'s length in the base model's tokens (the unit of ``max_tokens``)."""
         ...
 
-    def evaluated_tokens(self) -> tuple[int, int]:
-        """Running totals of tokens the base and the nudging model evaluated (prompts too)."""
+    def model_counters(self) -> tuple[EvalCounters, EvalCounters]:
+        """Copies of the base and the nudging model's running counters (what each evaluated,
+        prompts included); ``NudgeStream`` reports their change over a generation."""
+        ...
+
+    @property
+    def wait_seconds(self) -> float:
+        """Seconds the generation's main thread waited for the other model's thread."""
         ...

@@ -8,7 +8,9 @@ then key/values: a string key (uint64 length + UTF-8), a uint32 type, a typed va
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from ._errors import ModelFileError
 
@@ -19,7 +21,7 @@ _STRING, _ARRAY = 8, 9
 _KEEP_ARRAY_MAX = 1024
 
 
-def read_metadata(path: str | Path) -> dict:
+def read_metadata(path: str | Path) -> dict[str, Any]:
     """All header key/values; arrays longer than 1024 elements are replaced by their length."""
     path = Path(path)
     try:
@@ -29,14 +31,14 @@ def read_metadata(path: str | Path) -> dict:
         raise ModelFileError(f"{path} has a truncated or malformed GGUF header ({e}).") from None
 
 
-def _read(f, path: Path) -> dict:
+def _read(f: BinaryIO, path: Path) -> dict[str, Any]:
     if f.read(4) != b"GGUF":
         raise ModelFileError(f"{path} is not a GGUF file (wrong magic bytes).")
     (version,) = struct.unpack("<I", f.read(4))
     if version < 2:
         raise ModelFileError(f"{path} is GGUF version {version}; only versions 2 and 3 are read.")
     _tensors, n_kv = struct.unpack("<QQ", f.read(16))
-    meta = {}
+    meta: dict[str, Any] = {}
     for _ in range(n_kv):
         key = _string(f)
         (typ,) = struct.unpack("<I", f.read(4))
@@ -44,19 +46,19 @@ def _read(f, path: Path) -> dict:
     return meta
 
 
-def _string(f) -> str:
+def _string(f: BinaryIO) -> str:
     (n,) = struct.unpack("<Q", _exact(f, 8))
     return _exact(f, n).decode("utf-8")
 
 
-def _exact(f, n: int) -> bytes:
+def _exact(f: BinaryIO, n: int) -> bytes:
     b = f.read(n)
     if len(b) != n:
         raise EOFError("unexpected end of file")
     return b
 
 
-def _value(f, typ: int):
+def _value(f: BinaryIO, typ: int) -> Any:
     if typ in _SCALARS:
         fmt = _SCALARS[typ]
         return struct.unpack(fmt, _exact(f, struct.calcsize(fmt)))[0]
@@ -71,7 +73,7 @@ def _value(f, typ: int):
     raise struct.error(f"unknown value type {typ}")
 
 
-def _skip_array(f, elem: int, count: int) -> None:
+def _skip_array(f: BinaryIO, elem: int, count: int) -> None:
     if elem in _SCALARS:
         f.seek(struct.calcsize(_SCALARS[elem]) * count, 1)
     elif elem == _STRING:
@@ -83,13 +85,13 @@ def _skip_array(f, elem: int, count: int) -> None:
             _value(f, elem)
 
 
-def kv_cache_bytes(meta: dict, n_ctx: int, bytes_per_value: int = 2) -> int:
+def kv_cache_bytes(meta: Mapping[str, Any], n_ctx: int, bytes_per_value: int = 2) -> int:
     """K and V cache size at ``n_ctx`` tokens (f16 by default), from the model's shape."""
     arch = meta.get("general.architecture")
     if not arch:
         raise ModelFileError("GGUF header has no general.architecture.")
 
-    def get(key, default=None):
+    def get(key: str, default: Any = None) -> Any:
         return meta.get(f"{arch}.{key}", default)
 
     n_layer = get("block_count")
@@ -104,4 +106,4 @@ def kv_cache_bytes(meta: dict, n_ctx: int, bytes_per_value: int = 2) -> int:
     kv_heads = (sum(n_head_kv) if isinstance(n_head_kv, list) else n_head_kv * n_layer)
     k_dim = get("attention.key_length", n_embd // n_head)
     v_dim = get("attention.value_length", n_embd // n_head)
-    return n_ctx * kv_heads * (k_dim + v_dim) * bytes_per_value
+    return int(n_ctx * kv_heads * (k_dim + v_dim) * bytes_per_value)

@@ -18,7 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +40,7 @@ MAX_ROWS = 32
 ROWS_BUDGET_BYTES = 12 * 1024 * 1024
 
 
-def check_gguf(path: str | os.PathLike) -> Path:
+def check_gguf(path: str | os.PathLike[str]) -> Path:
     """One clear sentence for the usual ways a model path is wrong."""
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
         raise ModelFileError(f"A model path must be a str or a path, got {type(path).__name__}.")
@@ -88,7 +90,8 @@ def _check_memory(path: Path, settings: ModelSettings) -> None:
 
 
 class LlamaCppBackend:
-    def __init__(self, path: str | os.PathLike, settings: ModelSettings | None = None, *, verbose: bool = False):
+    def __init__(self, path: str | os.PathLike[str], settings: ModelSettings | None = None, *,
+                 verbose: bool = False):
         import llama_cpp
         from llama_cpp import _internals
 
@@ -100,13 +103,13 @@ class LlamaCppBackend:
         _install_log_callback(llama_cpp)
         try:
             with _quiet(verbose), _weight_repack(amx_is_safe()):
-                self.llm = llama_cpp.Llama(
+                self.llm: Any = llama_cpp.Llama(
                     model_path=str(self.file),
                     n_ctx=s.n_ctx,
                     n_batch=N_BATCH,
                     n_threads=s.n_threads,
                     n_threads_batch=s.n_threads,
-                    n_gpu_layers=s.n_gpu_layers,
+                    n_gpu_layers=s.n_gpu_layers or 0,
                     # Sliding-window models (Gemma 2/3) can only rewind a full-size cache.
                     swa_full=True,
                     # True: llama-cpp-python must not redirect the process's stdout/stderr
@@ -122,7 +125,7 @@ class LlamaCppBackend:
         self._mem = llama_cpp.llama_get_memory(self._ctx)
         # llama.cpp caps a context's batch at its size: never hand it more tokens at once.
         self._n_batch = min(N_BATCH, int(llama_cpp.llama_n_batch(self._ctx)))
-        self._batch = _internals.LlamaBatch(n_tokens=N_BATCH, embd=0, n_seq_max=1, verbose=False)
+        self._batch: Any = _internals.LlamaBatch(n_tokens=N_BATCH, embd=0, n_seq_max=1, verbose=False)
         self._metadata: dict[str, str] = dict(self.llm.metadata)
         self._settings = ModelSettings(n_ctx=self.n_ctx, n_threads=s.n_threads, n_gpu_layers=s.n_gpu_layers)
         eos = llama_cpp.llama_vocab_eos(self._vocab)
@@ -258,6 +261,7 @@ class LlamaCppBackend:
         self.held = prompt
         self._n = len(prompt)
         self._canonical = len(prompt) - len(prompt) % PROMPT_BLOCK
+        assert logits is not None  # the last block always asks for its logits
         return logits
 
     def push(self, token: int) -> np.ndarray:
@@ -324,6 +328,11 @@ class LlamaCppBackend:
             for pos in sorted(self._rows)[: len(self._rows) - self._max_rows]:
                 del self._rows[pos]
         return out
+
+    def set_threads(self, n_threads: int) -> None:
+        self._check_open()
+        self._lib.llama_set_n_threads(self._ctx, n_threads, n_threads)
+        self._settings = replace(self._settings, n_threads=n_threads)
 
     def _check_open(self) -> None:
         if self.llm is None:
@@ -454,3 +463,39 @@ def _quiet(verbose: bool) -> Iterator[None]:
         yield
     if buffer.getvalue():
         _log.debug(buffer.getvalue().rstrip())
+
+
+class PlainLlama:
+    """llama-cpp-python's ``Llama`` on its own, for ``bench``'s baseline: what a user would
+    run instead of nudge-local (its own greedy sampling loop, its own batching)."""
+
+    def __init__(self, path: str, n_ctx: int):
+        import llama_cpp
+
+        _install_log_callback(llama_cpp)
+        with _quiet(False), _weight_repack(amx_is_safe()):
+            self._llm = llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_batch=N_BATCH, verbose=True)
+        self._llm.verbose = False  # loaded without fd redirects (see _quiet); now no per-call prints
+        self._vocab = llama_cpp.llama_model_get_vocab(self._llm._model.model)
+        self._lib = llama_cpp
+
+    def set_threads(self, n: int) -> None:
+        self._lib.llama_set_n_threads(self._llm._ctx.ctx, n, n)
+
+    def tokenize(self, text: str) -> list[int]:
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+
+    def greedy(self, tokens: list[int]) -> Iterator[int]:
+        """llama-cpp-python's own generation loop, greedy (top-k 1, temperature 0)."""
+        out: Iterator[int] = self._llm.generate(tokens, top_k=1, temp=0.0, reset=True)
+        return out
+
+    def is_eog(self, token: int) -> bool:
+        return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
+
+    def close(self) -> None:
+        self._llm.close()
+
+
+def plain_llama(path: str, n_ctx: int) -> PlainLlama:
+    return PlainLlama(path, n_ctx)

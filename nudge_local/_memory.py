@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import resource
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 
 def kv_cache_bytes(metadata: Mapping[str, object], n_ctx: int, bytes_per_value: int = 2) -> int | None:
@@ -12,10 +12,12 @@ def kv_cache_bytes(metadata: Mapping[str, object], n_ctx: int, bytes_per_value: 
     as nudge-local creates it), or None when the metadata lacks the shapes."""
     arch = str(metadata.get("general.architecture", ""))
 
-    def num(key: str):
+    def num(key: str) -> int | None:
         value = metadata.get(f"{arch}.{key}")
+        if isinstance(value, (list, tuple)):  # one value per layer: the largest bounds the cache
+            value = max(value) if value else None
         try:
-            return int(value) if value is not None else None
+            return int(value) if isinstance(value, (int, float, str)) else None
         except (TypeError, ValueError):
             return None
 
@@ -27,14 +29,14 @@ def kv_cache_bytes(metadata: Mapping[str, object], n_ctx: int, bytes_per_value: 
         return None
     key_len = num("attention.key_length") or (embd // heads if embd and heads else None)
     value_len = num("attention.value_length") or key_len
-    if not key_len:
+    if not key_len or not value_len:
         return None
     return layers * n_ctx * heads_kv * (key_len + value_len) * bytes_per_value
 
 
 def peak_rss_bytes() -> int:
     """This process's peak resident set size."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     return peak if sys.platform == "darwin" else peak * 1024
 
 

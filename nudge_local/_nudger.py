@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from ._backend import Backend
 from ._describe import is_text_model, looks_instruct, model_info, special_texts
 from ._errors import BusyError, ChatTemplateError, ContextOverflowError, ModelClosedError
 from ._generation import Generation
+from ._plan import Calibration, PlanName, ThreadPlan, plan_named
 from ._prompts import ChatTemplate, PromptFormat, base_prompt, normalize_messages
 from ._rule import Controller, RuleConfig, RunConfig
 from ._sampling import Sampler
@@ -98,13 +100,19 @@ class Nudger:
         chat_template: str | None = None,
         prompt_format: PromptFormat = PromptFormat(),
         verbose: bool = False,
+        calibrate: bool = True,
     ) -> Nudger:
-        """Load two GGUF files (or a :class:`~nudge_local.RemoteModel` for either side)."""
+        """Load two GGUF files (or a :class:`~nudge_local.RemoteModel` for either side).
+
+        When neither model's ``n_threads`` is set, the two share the cores by a thread plan
+        (:meth:`tune`): the one measured fastest on this machine for this pair, kept from an
+        earlier run; with ``calibrate`` (the default) a pair new to this machine is measured
+        now (a few seconds), else the overlap plan is used until ``nudge-local tune`` runs."""
         from ._llama import check_gguf
 
         for source in (base, nudging):
             if not isinstance(source, RemoteSpec):
-                check_gguf(source)  # type: ignore[arg-type]  (also refuses what is not a path)
+                check_gguf(source)  # also refuses what is not a path
         if base_settings is not None:
             base_settings.check()
         if nudging_settings is not None:
@@ -124,6 +132,13 @@ class Nudger:
             nudging_model.close()
             raise
         nudger.load_seconds = time.perf_counter() - t0
+        fixed = any(st is not None and st.n_threads is not None for st in (base_settings, nudging_settings))
+        if not fixed and isinstance(base_model, Backend) and isinstance(nudging_model, Backend):
+            try:
+                nudger._choose_plan(calibrate)
+            except BaseException:
+                nudger.close()
+                raise
         return nudger
 
     @classmethod
@@ -243,13 +258,48 @@ class Nudger:
             check_text("The system prompt", system))
         texts = (base_prompt(system_text, turns, fmt), self.template.render(system_text, turns, fmt))
         counts = [_count(model, text, special=i == 1) for i, (model, text) in
-                  enumerate(zip((self.base, self.nudging), texts))]
+                  enumerate(zip((self.base, self.nudging), texts, strict=True))]
         return {"base": counts[0], "nudging": counts[1], "base_n_ctx": _n_ctx(self.base),
                 "nudging_n_ctx": _n_ctx(self.nudging)}
 
+    # -- thread plans -------------------------------------------------------------------------
+    plan: ThreadPlan | None = None
+    #: What the last calibration measured (None when the plan came from elsewhere).
+    calibration: Calibration | None = None
+
+    def use_plan(self, plan: ThreadPlan | PlanName) -> ThreadPlan:
+        """Share the cores by ``plan`` ("overlap" or "turns", see ``nudge_local._plan``)."""
+        self._check_open()
+        if isinstance(plan, str):
+            if plan not in ("overlap", "turns"):
+                from ._errors import SettingError
+
+                raise SettingError(f'A thread plan is "overlap" or "turns", got {plan!r}.')
+            plan = plan_named(plan, available_cores())
+        assert isinstance(self.base, Backend) and isinstance(self.nudging, Backend)
+        with self._turn():
+            self.base.set_threads(plan.base_threads)
+            self.nudging.set_threads(plan.nudging_threads)
+        self.plan = plan
+        return plan
+
+    def tune(self, *, busy_check: bool = True, save: bool = True) -> Calibration:
+        """Measure the thread plans on this machine for this pair, use the fastest robust one
+        and (with ``save``) keep it for next time."""
+        from ._tune import tune
+
+        return tune(self, busy_check=busy_check, save=save)
+
+    def _choose_plan(self, calibrate: bool) -> None:
+        from ._tune import initial_plan
+
+        initial_plan(self, calibrate)
+
     def overlap_fits(self) -> bool:
-        """Whether the two models can compute at the same time without sharing cores: their
+        """Whether the two models compute side by side: the plan's choice, else whether their
         threads together fit in the cores this process may use (see ``_overlap``)."""
+        if self.plan is not None:
+            return self.plan.overlap
         threads = [b.settings.n_threads if isinstance(b, Backend) and b.settings is not None else None
                    for b in (self.base, self.nudging)]
         if threads[0] is None or threads[1] is None:
@@ -296,6 +346,15 @@ class Nudger:
         return tokens
 
     # -- one generation at a time -------------------------------------------------------------
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """Hold the models for something other than a stream (changing threads)."""
+        leave = self._enter()
+        try:
+            yield
+        finally:
+            leave()
+
     def _enter(self) -> Callable[[], None]:
         """Called when a stream starts generating; returns the function that ends its turn."""
         self._check_open()

@@ -2,9 +2,10 @@
 
 The rule (``_rule``) says *what* each model evaluates; this module says *when*. With overlap,
 the nudging model evaluates the base's text as it is written (so a nudge starts with its context
-already caught up) and drafts its next token while the base checks a word boundary. Every job
-goes to one worker thread in submission order, so how text is split into evaluations - and so
-every logit - is the same whatever the timing: results never depend on the schedule.
+nearly caught up), and in exact mode drafts the rest of its 16 tokens while the base checks
+word boundaries. Every job goes to one worker thread in submission order, and without overlap
+the same jobs run inline, so how text is split into evaluations - and so every logit - is the
+same whatever the plan and the timing: results never depend on the schedule.
 
 llama.cpp releases the GIL while it computes, so the two models really run side by side. It is
 only worth it when both models' threads fit on the machine's cores at once (``Nudger``'s plan).
@@ -12,11 +13,11 @@ only worth it when both models' threads fit on the machine's cores at once (``Nu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from ._draft import Draft
 from ._session import Session
 
 
@@ -65,7 +66,7 @@ class Schedule:
             try:
                 base.start()
             finally:
-                self._wait(job)
+                self.wait_for(job)
             return
         if base is not None:
             base.start()
@@ -74,30 +75,23 @@ class Schedule:
 
     def follow(self, text: str) -> None:
         """Let the nudging model evaluate ``text`` (the answer so far, maybe plus text held
-        back) in the background; a no-op without overlap (it catches up when it nudges)."""
-        if self._worker is not None and self._nudging is not None:
-            self._worker.submit(self._nudging.sync, text)
+        back) as far as whole blocks go (``Session.follow``): in the background with overlap,
+        here and now without. Both schedules make the same evaluations in the same order, so
+        answers do not depend on the plan (llama.cpp's logits depend on how tokens are split
+        into batches)."""
+        if self._nudging is None:
+            return
+        if self._worker is not None:
+            self._worker.submit(self._nudging.follow, text)
+        else:
+            self._nudging.follow(text)
 
     def catch_up(self) -> None:
         """Wait until the nudging model has evaluated everything it was asked to follow."""
         if self._worker is not None:
-            import time
-
             t0 = time.perf_counter()
             self._worker.drain()
             self.wait_seconds += time.perf_counter() - t0
-
-    def step_and_check(self, draft: Draft, base_check: Callable[[], object]) -> None:
-        """Draft one more token; with overlap, run ``base_check`` (the base evaluating the text
-        it will be asked about next) on this thread meanwhile."""
-        if self._worker is None:
-            draft.step()
-            return
-        job = self._worker.submit(draft.step)
-        try:
-            base_check()
-        finally:
-            self._wait(job)
 
     def in_background(self, fn: Callable[[], object]) -> Future[Any] | None:
         """Run ``fn`` on the worker (None without overlap: the caller runs it when needed)."""
@@ -110,9 +104,8 @@ class Schedule:
             self._worker.close()
             self._worker = None
 
-    def _wait(self, job: Future[Any]) -> None:
-        import time
-
+    def wait_for(self, job: Future[Any]) -> None:
+        """Wait for one background job (counted in :attr:`wait_seconds`)."""
         t0 = time.perf_counter()
         try:
             job.result()

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -53,7 +53,7 @@ def normalize_messages(
         turns = [{"role": "user", "content": prompt}]
     else:
         turns = []
-        for m in messages:
+        for m in messages or ():
             role, content = m.get("role"), m.get("content")
             if role not in ("system", "user", "assistant") or not isinstance(content, str):
                 raise SettingError(
@@ -188,7 +188,8 @@ class ChatTemplate:
         """The prompt as (text, is_user_text) parts: only the template's own parts may be
         parsed for control tokens (a user typing ``<|im_end|>`` must not end their turn)."""
         chat = [
-            {"role": t["role"], "content": (fmt.question_prefix + t["content"]) if t["role"] == "user" else t["content"]}
+            {"role": t["role"],
+             "content": (fmt.question_prefix + t["content"]) if t["role"] == "user" else t["content"]}
             for t in turns
         ]
         marked = not any(_OPEN in t["content"] or _CLOSE in t["content"] for t in chat) and _OPEN not in system
@@ -222,7 +223,8 @@ class ChatTemplate:
         try:
             return self._render(marked_chat)
         except TemplateError as exc:
-            raise ChatTemplateError(f"The nudging model's chat template failed to render: {_first_line(exc)}.") from None
+            raise ChatTemplateError(
+                f"The nudging model's chat template failed to render: {_first_line(exc)}.") from None
 
     def _new_env(self) -> _BoundedEnvironment:
         env = _BoundedEnvironment()
@@ -281,5 +283,5 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:200].rstrip(".")
 
 
-def _raise(message: str):
+def _raise(message: str) -> NoReturn:
     raise TemplateError(message)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._backend import EvalCounters
 from ._base_turn import BaseTurn, Stop
 from ._draft import CHAR_SLACK, Draft
 from ._generation import Counters
@@ -102,7 +103,7 @@ class Controller:
         self.schedule = Schedule(None, False)
 
     # -- public -------------------------------------------------------------------------------
-    def run(self, only: Source | None = None) -> Iterator[Piece]:
+    def run(self, only: Source | None = None) -> Generator[Piece, None, None]:
         self.schedule = Schedule(self.nudging, self.cfg.overlap and only is None)
         try:
             t0 = time.perf_counter()
@@ -125,10 +126,13 @@ class Controller:
     def count_base_tokens(self, text: str) -> int:
         return self.base.count(text)
 
-    def evaluated_tokens(self) -> tuple[int, int]:
-        base = self.base.backend.counters.evaluated_tokens
-        nudging = self.nudging.backend.counters.evaluated_tokens if self.nudging is not None else 0
-        return base, nudging
+    def model_counters(self) -> tuple[EvalCounters, EvalCounters]:
+        nudging = self.nudging.backend.counters.copy() if self.nudging is not None else EvalCounters()
+        return self.base.backend.counters.copy(), nudging
+
+    @property
+    def wait_seconds(self) -> float:
+        return self.schedule.wait_seconds
 
     def emit(self, piece: Piece) -> Iterator[Piece]:
         """Append a piece to the answer and hand it out (the nudging model may follow it)."""
@@ -198,8 +202,8 @@ class Controller:
         while True:
             # Word i exists once a space follows word i-1; an empty word i is a run of
             # spaces only once something follows it too.
-            yield from self.draft_while(draft, lambda w: len(w) <= i, speculate=i)
-            yield from self.draft_while(draft, lambda w: len(w) == i + 1 and not w[i])
+            yield from self.draft_while(draft, _word_missing(i))
+            yield from self.draft_while(draft, _word_empty_so_far(i))
             prefix, words = draft.words()
             if len(words) <= i:
                 return None
@@ -210,33 +214,18 @@ class Controller:
                     if p >= self.cfg.gamma:
                         return (i, token, p)
                     # Agreement needs as much of word i as the base token is long.
-                    yield from self.draft_while(
-                        draft, lambda w: len(w) <= i + 1 and len(w[i]) + 1 < len(piece))
+                    yield from self.draft_while(draft, _word_shorter_than(i, len(piece)))
                     if piece and (" " + draft.words()[1][i]).startswith(piece):
                         return (i, token, p)
             i += 1
 
-    def draft_while(self, draft: Draft, wanted: WordTest, speculate: int | None = None) -> Iterator[Piece]:
+    def draft_while(self, draft: Draft, wanted: WordTest) -> Iterator[Piece]:
         """Draft while ``wanted(words)`` holds; end the answer if the draft hits EOS."""
         while not draft.finished and wanted(draft.words()[1]):
-            if speculate is None:
-                draft.step()
-            else:
-                self._step_and_speculate(draft, speculate)
+            draft.step()
             self.check_cancel()
         if draft.eos:
             yield from self.finish_with(draft)
-
-    def _step_and_speculate(self, draft: Draft, i: int) -> None:
-        """Draft one more token. With overlap, the base meanwhile evaluates the draft so far:
-        if the new token starts word ``i``, that is exactly the text the base must be checked
-        on next, and its logits are then ready (the later sync finds them cached)."""
-        _, words = draft.words()
-        if not self.schedule.overlapping or not draft.text or len(words) != i or not words[-1]:
-            draft.step()
-            return
-        text = self.answer + draft.text
-        self.schedule.step_and_check(draft, lambda: self.base.sync(text))
 
     def base_candidate(self, logits: np.ndarray) -> tuple[int, float, str] | None:
         """The base model's next token at a boundary, its top-1 probability and its text;
@@ -289,3 +278,16 @@ class Controller:
                 raise Stop("length")
             logits = session.push(token)
 
+
+# Conditions on the draft's words while the rule waits for word i (see _find_takeover).
+def _word_missing(i: int) -> WordTest:
+    return lambda words: len(words) <= i
+
+
+def _word_empty_so_far(i: int) -> WordTest:
+    return lambda words: len(words) == i + 1 and not words[i]
+
+
+def _word_shorter_than(i: int, n: int) -> WordTest:
+    """Word i is still being written and, with its space, shorter than ``n`` characters."""
+    return lambda words: len(words) <= i + 1 and len(words[i]) + 1 < n

@@ -8,7 +8,7 @@ longest common token prefix, so only new text is evaluated.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from ._backend import Backend
 # A newline never merges with the word after it in BPE vocabularies, and it stops SentencePiece
 # tokenizers from adding their "dummy prefix" space to the fragment's first word.
 _ANCHOR = "\n"
+#: Text a model follows ahead of need is evaluated in blocks of this many tokens.
+FOLLOW_BLOCK = 16
 
 
 class Session:
@@ -99,6 +101,20 @@ class Session:
         self._exact = True
         return logits
 
+    def follow(self, answer: str, block: int = FOLLOW_BLOCK) -> None:
+        """Evaluate prompt + ``answer`` ahead of need, but only whole ``block``-token blocks
+        at absolute positions and never the last token (it may still merge with text to
+        come): what is evaluated then depends on the text alone, not on when it was asked."""
+        tokens = self._tokens_for(answer)
+        target = len(tokens) - 1
+        target -= target % block
+        have = _common_length(tokens, self.tokens) if self._exact else 0
+        if target <= len(self.prompt) or target <= have or target > self.backend.n_ctx:
+            return
+        self.backend.evaluate(tokens[:target])
+        self._remember(tokens[:target])
+        self._exact = True
+
     def sync(self, answer: str) -> np.ndarray:
         """Make the context hold prompt + ``answer``; return the next-token logits."""
         return self.sync_prefixes([answer])[0]
@@ -115,11 +131,11 @@ class Session:
             rows = [self.sync(t) for t in texts]
             self._prefix_ends = None
             return rows
-        rows = self.backend.evaluate(tokens, positions)
+        evaluated = self.backend.evaluate(tokens, positions)
         self._remember(tokens)
         self._exact = True
         self._prefix_ends = [p + 1 for p in positions]
-        return list(rows)
+        return list(evaluated)
 
     def rewind_to_prefix(self, k: int, text: str) -> None:
         """After :meth:`sync_prefixes`, make the context end after its ``k``-th text."""
@@ -170,7 +186,17 @@ class ContextFull(Exception):
     """Internal: a model's context window is full (the generation stops with "context")."""
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
+def _common_length(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    k = 0
+    while a[k] == b[k]:
+        k += 1
+    return k
+
+
+def _common_prefix(a: bytes | bytearray, b: bytes | bytearray) -> int:
     """Length of the longest common prefix of two byte strings (binary search on C compares)."""
     lo, hi = 0, min(len(a), len(b))
     if a[:hi] == b[:hi]:

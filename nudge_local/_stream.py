@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Literal
 
+from ._backend import EvalCounters
 from ._errors import GenerationError
 from ._generation import Generation
 from ._prompts import PromptFormat
@@ -54,7 +55,7 @@ class NudgeStream:
     def cancelled(self) -> bool:
         return self._controller.cancel.is_set()
 
-    def _run(self) -> Iterator[Piece]:
+    def _run(self) -> Generator[Piece, None, None]:
         release = self._gate() if self._gate is not None else None
         try:
             yield from self._generate()
@@ -62,14 +63,14 @@ class NudgeStream:
             if release is not None:
                 release()
 
-    def _generate(self) -> Iterator[Piece]:
+    def _generate(self) -> Generator[Piece, None, None]:
         c = self._controller
-        evaluated0 = c.evaluated_tokens()
+        counters0 = c.model_counters()
         t0 = time.perf_counter()
         stops = self._stops
         pieces = c.run(self._only)
         try:
-            for piece in self._guarded(pieces, t0, evaluated0):
+            for piece in self._guarded(pieces, t0, counters0):
                 for shown in stops.feed(piece):
                     self._pieces.append(shown)
                     yield shown
@@ -83,11 +84,10 @@ class NudgeStream:
             pieces.close()  # ends the controller's generation (and its worker thread)
         if stops.reason is not None:
             c.stop_reason = stops.reason
-        seconds = time.perf_counter() - t0
-        evaluated1 = c.evaluated_tokens()
-        self.result = self._finish(seconds, (evaluated1[0] - evaluated0[0], evaluated1[1] - evaluated0[1]))
+        self.result = self._finish(time.perf_counter() - t0, counters0)
 
-    def _guarded(self, pieces: Iterator[Piece], t0: float, evaluated0: tuple[int, int]) -> Iterator[Piece]:
+    def _guarded(self, pieces: Iterator[Piece], t0: float, counters0: tuple[EvalCounters, EvalCounters]
+                 ) -> Iterator[Piece]:
         """Pass pieces through; when the generation fails part-way, attach what was written
         to the error (``GenerationError.partial``) and to ``self.result`` before raising."""
         try:
@@ -96,14 +96,18 @@ class NudgeStream:
             c = self._controller
             c.stop_reason = "interrupted"
             self._pieces.extend(self._stops.flush())
-            evaluated1 = c.evaluated_tokens()
-            self.result = self._finish(time.perf_counter() - t0,
-                                       (evaluated1[0] - evaluated0[0], evaluated1[1] - evaluated0[1]))
+            self.result = self._finish(time.perf_counter() - t0, counters0)
             exc.partial = self.result
             raise
 
-    def _finish(self, seconds: float, evaluated: tuple[int, int]) -> NudgeResult:
+    def _finish(self, seconds: float, counters0: tuple[EvalCounters, EvalCounters]) -> NudgeResult:
         c = self._controller
+        now = c.model_counters()
+        base_work, nudging_work = now[0].minus(counters0[0]), now[1].minus(counters0[1])
+        if self._only == "nudging":
+            base_work = EvalCounters()
+        if self._only == "base":
+            nudging_work = EvalCounters()
         spans = merge_spans(self._pieces)
         raw = "".join(s.text for s in spans)
         if self._only is None:
@@ -120,13 +124,16 @@ class NudgeStream:
             output_tokens=output_tokens,
             base_generated_tokens=counters.base_generated,
             base_discarded_tokens=counters.base_discarded,
-            base_evaluated_tokens=evaluated[0] if self._only != "nudging" else 0,
+            base_evaluated_tokens=base_work.evaluated_tokens,
             nudging_generated_tokens=counters.nudging_generated,
-            nudging_evaluated_tokens=evaluated[1] if self._only != "base" else 0,
+            nudging_evaluated_tokens=nudging_work.evaluated_tokens,
             rounds=counters.rounds,
             nudges=counters.nudges,
             seconds=seconds,
             prompt_seconds=c.prompt_seconds,
+            wait_seconds=c.wait_seconds,
+            base_work=base_work,
+            nudging_work=nudging_work,
         )
         mode = "nudged" if self._only is None else self._only
         return NudgeResult(text=text, spans=spans, stop_reason=c.stop_reason or "eos", stats=stats, mode=mode)

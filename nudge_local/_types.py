@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+from ._backend import EvalCounters
 
 Source = Literal["base", "nudging"]
 Mode = Literal["nudged", "base", "nudging"]
@@ -62,16 +64,23 @@ class Stats:
     nudges: int = 0
     seconds: float = 0.0
     prompt_seconds: float = 0.0
+    #: seconds the main thread waited for the nudging model's thread (overlap)
+    wait_seconds: float = 0.0
+    #: what each model computed during this generation (decode calls, rows, seconds in llama.cpp)
+    base_work: EvalCounters = field(default_factory=EvalCounters)
+    nudging_work: EvalCounters = field(default_factory=EvalCounters)
 
     @property
     def tokens_per_second(self) -> float:
         return self.output_tokens / self.seconds if self.seconds > 0 else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["tokens_per_second"] = round(self.tokens_per_second, 3)
-        d["seconds"] = round(self.seconds, 4)
-        d["prompt_seconds"] = round(self.prompt_seconds, 4)
+        for key in ("seconds", "prompt_seconds", "wait_seconds"):
+            d[key] = round(getattr(self, key), 4)
+        d["base_work"] = self.base_work.as_dict()
+        d["nudging_work"] = self.nudging_work.as_dict()
         return d
 
 
@@ -91,7 +100,7 @@ class NudgeResult:
         model that wrote its first character)."""
         return nudge_ratio(self.spans)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "spans": [{"text": s.text, "source": s.source} for s in self.spans],

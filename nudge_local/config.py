@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from ._errors import SettingError
 from ._settings import ModelSettings
@@ -24,7 +25,7 @@ from .paths import user_config_dir
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 SETTING_FIELDS = ("n_ctx", "n_threads", "n_gpu_layers")
 _MINIMUM = {"n_ctx": 256, "n_threads": 1, "n_gpu_layers": -1}
@@ -41,7 +42,7 @@ def config_path() -> Path:
     return user_config_dir() / "config.toml"
 
 
-def load_config() -> dict:
+def load_config() -> dict[str, Any]:
     """The parsed config file ({} when there is none), validated."""
     path = config_path()
     if not path.is_file():
@@ -60,10 +61,10 @@ def load_config() -> dict:
         raise ConfigError(f"{path}: [models] must hold one table per model, e.g. [models.NAME].")
     for name, table in models.items():
         _check_table(path, f"[models.{name}]", table)
-    return data
+    return dict(data)
 
 
-def _check_table(path: Path, where: str, table) -> None:
+def _check_table(path: Path, where: str, table: object) -> None:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} must be a table.")
     for key, value in table.items():
@@ -76,12 +77,12 @@ def _check_table(path: Path, where: str, table) -> None:
         _check_value(f"{path}: {where} {key}", key, value)
 
 
-def _check_value(where: str, key: str, value) -> None:
+def _check_value(where: str, key: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < _MINIMUM[key]:
         raise ConfigError(f"{where} must be a whole number >= {_MINIMUM[key]}, not {value!r}.")
 
 
-def resolve_settings(model_name: str | None, overrides: dict | None = None
+def resolve_settings(model_name: str | None, overrides: dict[str, Any] | None = None
                      ) -> tuple[ModelSettings, dict[str, str]]:
     """Effective settings for a catalog model (None: the [defaults] only) and each one's source.
 
@@ -94,7 +95,7 @@ def resolve_settings(model_name: str | None, overrides: dict | None = None
     layers = [(data.get("defaults", {}), file_source)]
     if model_name is not None:
         layers.append((data.get("models", {}).get(model_name, {}), file_source))
-    values: dict = {}
+    values: dict[str, Any] = {}
     sources = {f: DEFAULT_SOURCE for f in SETTING_FIELDS}
     for table, source in layers:
         for key, value in table.items():

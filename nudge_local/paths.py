@@ -29,9 +29,13 @@ def user_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def user_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
 def models_dir() -> Path:
     """Where downloaded and assembled model files live."""
     override = os.environ.get(MODELS_DIR_ENV)
     if override:
         return Path(override).expanduser()
-    return Path(platformdirs.user_cache_dir(APP_NAME)) / "models"
+    return user_cache_dir() / "models"

@@ -55,6 +55,7 @@ class FakeBackend:
         self.push_calls = 0
         self.begin_calls = 0
         self.closed = False
+        self.thread_changes: list[int] = []
 
     # -- Backend protocol ---------------------------------------------------------------------
     engine = "fake"
@@ -110,6 +111,11 @@ class FakeBackend:
             return piece
         return b"" if piece in self.specials else piece.encode("utf-8")
 
+    def set_threads(self, n_threads: int) -> None:
+        self.thread_changes.append(n_threads)
+        if self._settings is not None:
+            self._settings = ModelSettings(self._settings.n_ctx, n_threads, self._settings.n_gpu_layers)
+
     def token_text(self, token: int, *, special: bool = True) -> str:
         piece = self.pieces[token]
         if isinstance(piece, bytes):
@@ -142,7 +148,8 @@ class FakeBackend:
 
     def begin(self, prompt: Sequence[int]) -> np.ndarray:
         self.begin_calls += 1
-        return self.evaluate(prompt)[0]
+        row: np.ndarray = self.evaluate(prompt)[0]
+        return row
 
     def push(self, token: int) -> np.ndarray:
         self.held.append(token)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from nudge_local._plan import PLAN_ENV
 from nudge_local.paths import MODELS_DIR_ENV, models_dir
 
 # Read before any test changes the environment.
@@ -30,6 +31,9 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv(MODELS_DIR_ENV, str(_REAL_MODELS_DIR))
+    # A pair new to a machine is calibrated at load (a few seconds); tests pin the plan
+    # instead, except those of the calibration itself (tests/test_plan.py).
+    monkeypatch.setenv(PLAN_ENV, "overlap")
     # Hugging Face must never be reached from a test, whatever a test forgets to set.
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     return tmp_path

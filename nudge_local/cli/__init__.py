@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import logging
 import os
 import sys
 import warnings
@@ -46,11 +47,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrNow(logging.Handler):
+    """Our info messages ("measuring thread plans...") on whatever stderr is now: under the
+    chat UI that is Textual's capture, not the terminal it draws on."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"nudge-local: {record.getMessage()}", file=sys.stderr)
+        except Exception:
+            pass
+
+
+def _show_engine_messages() -> None:
+    log = logging.getLogger("nudge_local")
+    if not any(isinstance(h, _StderrNow) for h in log.handlers):
+        log.addHandler(_StderrNow(logging.INFO))
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    logging.getLogger("nudge_local.llama_cpp").setLevel(logging.WARNING)
+
+
+def sub_commands(parser: argparse.ArgumentParser) -> set[str]:
+    """The sub-commands this build has (optional ones may be missing)."""
+    for action in parser._actions:  # noqa: SLF001 - argparse offers no public way
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
 def main(argv: list[str] | None = None) -> int:
+    _show_engine_messages()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        if "chat" not in parser._subparsers._group_actions[0].choices:  # noqa: SLF001
+        if "chat" not in sub_commands(parser):
             parser.print_help()
             return 0
         args = parser.parse_args(["chat", *(argv if argv is not None else sys.argv[1:])])

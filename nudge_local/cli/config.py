@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "config",
         help="show the effective model settings (GPU layers, context, threads) or the config path",
@@ -40,6 +41,7 @@ def run_show(args: argparse.Namespace) -> int:
                  "n_gpu_layers": args.n_gpu_layers}
     path = config_path()
     print(f"Config file: {path}" + ("" if path.is_file() else " (not created yet)"))
+    targets: list[tuple[str, str | None]]
     if args.pair:
         catalog = load_catalog()
         pair = catalog.pair(args.pair)
@@ -58,7 +60,7 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(key: str, raw, effective) -> str:
+def _describe(key: str, raw: object, effective: object) -> str:
     if raw is not None:
         return str(raw)
     if key == "n_threads":

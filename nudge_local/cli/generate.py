@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from ._common import add_model_args, load_nudger
 
@@ -12,7 +13,7 @@ from ._common import add_model_args, load_nudger
 _NUDGE_ON, _OFF = "\x1b[1;36m", "\x1b[0m"
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("generate", help="answer one prompt with a nudged pair",
                        description="Answer PROMPT with the base model nudged by the nudging model.")
     p.add_argument("prompt", metavar="PROMPT", help="the question or instruction ('-' reads stdin)")
