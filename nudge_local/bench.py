@@ -185,13 +185,15 @@ def run_bench(
     local = isinstance(nudger.base, Backend) and isinstance(nudger.nudging, Backend)
     plans = candidate_plans(available_cores()) if local else []
     default_plan = nudger.plan
-    rows = _rows(plans, exact, plain_baseline and local, default_plan)
+    # The plain loop needs the base as a GGUF file llama-cpp-python can open.
+    plain_ok = plain_baseline and isinstance(nudger.base, Backend) and nudger.base.engine == "llama.cpp"
+    rows = _rows(plans, exact, plain_ok, default_plan)
     plain = None
     try:
         _warm_up(nudger, prompts[0], max_tokens, gamma, exact)
         # The engine's memory, before the baseline loads its own copy of the base model.
         peak = peak_rss_bytes()
-        plain = _PlainLoop(nudger) if plain_baseline and local else None
+        plain = _PlainLoop(nudger) if plain_ok else None
         for i, prompt in enumerate(prompts, 1):
             for row in rows:
                 _measure(nudger, plain, row, plans, prompt, max_tokens, gamma)
