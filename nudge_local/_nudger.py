@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 from ._backend import Backend
 from ._describe import is_text_model, looks_instruct, model_info, special_texts
@@ -20,6 +19,7 @@ from ._rule import Controller, RuleConfig, RunConfig
 from ._sampling import Sampler
 from ._session import Session
 from ._settings import ModelSettings, available_cores
+from ._sources import ModelSource, RemoteSpec, configured, count_tokens_of, n_ctx_of, name_of, open_model
 from ._stream import NudgeStream, stop_strings
 from ._text_model import TextModel
 from ._types import NudgeResult, PairInfo
@@ -31,19 +31,6 @@ Model = Backend | TextModel
 
 class InstructBaseWarning(UserWarning):
     """The model given as *base* looks instruction-tuned (allowed, but not what nudging expects)."""
-
-
-@runtime_checkable
-class RemoteSpec(Protocol):
-    """Anything that opens a model behind an HTTP API (``nudge_local.RemoteModel``)."""
-
-    @property
-    def name(self) -> str: ...
-
-    def open(self) -> TextModel: ...
-
-
-ModelSource = str | os.PathLike[str] | RemoteSpec
 
 
 class Nudger:
@@ -118,15 +105,15 @@ class Nudger:
         if nudging_settings is not None:
             nudging_settings.check()
         t0 = time.perf_counter()
-        base_model = _open(base, base_settings or _configured(None), verbose)
+        base_model = open_model(base, base_settings or configured(None), verbose)
         try:
-            nudging_model = _open(nudging, nudging_settings or _configured(None), verbose)
+            nudging_model = open_model(nudging, nudging_settings or configured(None), verbose)
         except BaseException:
             base_model.close()
             raise
         try:
             nudger = cls(base_model, nudging_model, chat_template=chat_template, prompt_format=prompt_format,
-                         names=(_name_of(base), _name_of(nudging)))
+                         names=(name_of(base), name_of(nudging)))
         except BaseException:
             base_model.close()
             nudging_model.close()
@@ -161,8 +148,8 @@ class Nudger:
         nudger = cls.from_paths(
             base_path,
             nudging_path,
-            base_settings=base_settings or _configured(entry.base),
-            nudging_settings=nudging_settings or _configured(entry.nudging),
+            base_settings=base_settings or configured(entry.base),
+            nudging_settings=nudging_settings or configured(entry.nudging),
             **kwargs,
         )
         nudger.names = (entry.base, entry.nudging)
@@ -203,7 +190,7 @@ class Nudger:
         """Start a generation; iterate the returned stream for :class:`Piece` objects as they
         are produced, then read ``stream.result``. Arguments are checked at once (a
         :class:`SettingError`); the models work only while the stream is iterated."""
-        self._check_open()
+        self._checkopen_model()
         gamma = self.default_gamma if gamma is None else gamma
         check_generation(gamma=gamma, max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed,
                          only=only, exact=exact, overlap=overlap, prompt_format=prompt_format, stop=stop,
@@ -251,16 +238,16 @@ class Nudger:
         """How many tokens the two models' prompts take for this conversation, and their
         contexts: ``{"base": n, "nudging": m, "base_n_ctx": ..., "nudging_n_ctx": ...}``.
         A UI uses it for a context meter and to drop old turns before they overflow."""
-        self._check_open()
+        self._checkopen_model()
         fmt = self.prompt_format if prompt_format is None else prompt_format
         system_text, turns = normalize_messages(
             check_text("The prompt", prompt), None if messages is None else check_messages(messages),
             check_text("The system prompt", system))
         texts = (base_prompt(system_text, turns, fmt), self.template.render(system_text, turns, fmt))
-        counts = [_count(model, text, special=i == 1) for i, (model, text) in
+        counts = [count_tokens_of(model, text, special=i == 1) for i, (model, text) in
                   enumerate(zip((self.base, self.nudging), texts, strict=True))]
-        return {"base": counts[0], "nudging": counts[1], "base_n_ctx": _n_ctx(self.base),
-                "nudging_n_ctx": _n_ctx(self.nudging)}
+        return {"base": counts[0], "nudging": counts[1], "base_n_ctx": n_ctx_of(self.base),
+                "nudging_n_ctx": n_ctx_of(self.nudging)}
 
     # -- thread plans -------------------------------------------------------------------------
     plan: ThreadPlan | None = None
@@ -269,7 +256,7 @@ class Nudger:
 
     def use_plan(self, plan: ThreadPlan | PlanName) -> ThreadPlan:
         """Share the cores by ``plan`` ("overlap" or "turns", see ``nudge_local._plan``)."""
-        self._check_open()
+        self._checkopen_model()
         if isinstance(plan, str):
             if plan not in ("overlap", "turns"):
                 from ._errors import SettingError
@@ -357,7 +344,7 @@ class Nudger:
 
     def _enter(self) -> Callable[[], None]:
         """Called when a stream starts generating; returns the function that ends its turn."""
-        self._check_open()
+        self._checkopen_model()
         me = threading.get_ident()
         if self._owner == me:
             raise BusyError("Another stream of this Nudger is still running in this thread; "
@@ -376,7 +363,7 @@ class Nudger:
 
         return leave
 
-    def _check_open(self) -> None:
+    def _checkopen_model(self) -> None:
         if self._closed:
             raise ModelClosedError("This Nudger was closed; load the models again to generate.")
 
@@ -401,34 +388,3 @@ class Nudger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _open(source: ModelSource, settings: ModelSettings, verbose: bool) -> Model:
-    if isinstance(source, (str, os.PathLike)):
-        from ._llama import LlamaCppBackend
-
-        return LlamaCppBackend(source, settings, verbose=verbose)
-    return source.open()
-
-
-def _name_of(source: ModelSource) -> str:
-    if isinstance(source, (str, os.PathLike)):
-        return os.path.basename(source)
-    return source.name or "remote"
-
-
-def _count(model: Model, text: str, *, special: bool) -> int:
-    if isinstance(model, Backend):
-        return len(model.tokenize(text, special=special, add_bos=model.bos_id is not None))
-    return model.count_tokens(text)
-
-
-def _n_ctx(model: Model) -> int:
-    return model.n_ctx if isinstance(model, Backend) else model.description.n_ctx
-
-
-def _configured(model_name: str | None) -> ModelSettings:
-    """Settings from the user's config file (its [defaults], then the model's own section)."""
-    from .config import resolve_settings
-
-    return resolve_settings(model_name, {})[0]

@@ -281,7 +281,7 @@ class _PlainLoop:
     """What a user would run instead: llama-cpp-python's own greedy loop on the base file."""
 
     def __init__(self, nudger: Nudger):
-        from ._llama import plain_llama
+        from ._llama_load import plain_llama
 
         base = nudger.base
         assert isinstance(base, Backend) and base.path and base.settings is not None

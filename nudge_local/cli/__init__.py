@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 
-from .._errors import NudgeError
+from .. import NudgeError
 
 # Sub-command modules, in the order ``--help`` lists them.
 COMMANDS = ["chat", "generate", "serve", "eval", "models", "download", "bench", "tune", "config", "doctor"]
