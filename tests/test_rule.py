@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fakes import QUESTION, SYSTEM, chain, make_nudger
 
 from nudge_local import RuleConfig
-from nudge_local._sampling import Sampler
-from nudge_local._session import Session
-
-from fakes import QUESTION, SYSTEM, chain, make_nudger
 
 UNSURE = 0.3  # below the default gamma 0.4
 
@@ -254,7 +251,7 @@ def test_cancel_stops_promptly_and_models_stay_usable():
     base = chain("Sure,", *[{w: 0.9} for w in words])
     n = make_nudger(base, nudging)
     s = n.stream(QUESTION, system=SYSTEM, max_tokens=64)
-    for i, piece in enumerate(s):
+    for piece in s:
         if piece.source == "base":
             s.cancel()
     assert s.result.stop_reason == "cancelled"
@@ -280,15 +277,6 @@ def test_context_full_stops_with_context():
     n = make_nudger(base, nudging, n_ctx=16)
     r = run(n)
     assert r.stop_reason == "context"
-
-
-def test_session_tokenizes_answer_as_continuation():
-    from fakes import make_pair
-
-    base, _ = make_pair({}, {})
-    s = Session(base, base.tokenize("S\nQuestion: Q\n"))
-    assert base.text_of(s.answer_tokens(" the answer")) == " the answer"
-    assert s.answer_tokens("") == []
 
 
 @pytest.mark.parametrize("lazy", [True, False])
@@ -330,27 +318,3 @@ def test_the_nudging_model_evaluates_the_same_text_whatever_the_plan(exact):
         calls[overlap] = n.nudging.evaluate_calls
     assert logs[False] == logs[True]
     assert calls[False] == calls[True] > 2  # blocks followed during the base's turn, then the rest
-
-
-def test_session_keeps_the_models_own_tokens_for_its_text():
-    from fakes import make_pair
-
-    base, _ = make_pair({}, {})
-    s = Session(base, base.tokenize("S\nQuestion: Q\n"))
-    s.start()
-    # the model "generated" " the" as four single-character tokens; re-tokenizing the text
-    # would give one " the" token and force those four to be evaluated again
-    for ch in (" ", "t", "h", "e"):
-        s.push(base.tokenize(ch)[0])
-    before = base.evaluated_tokens
-    s.sync(" the answer")
-    assert base.evaluated_tokens - before == len(s.answer_tokens(" answer"))
-    assert s.count(" the answer") == len(s.tokens) - len(s.prompt)
-
-
-def test_common_length():
-    from nudge_local._llama import _common_length
-
-    assert _common_length([1, 2, 3], [1, 2, 3, 4]) == 3
-    assert _common_length([1, 2, 9, 4], [1, 2, 3, 4]) == 2
-    assert _common_length([], [1]) == 0
