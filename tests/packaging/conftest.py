@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from packaging_support import ROOT, describe, isolated_env_for, run
 
 

