@@ -43,6 +43,7 @@ import numpy as np
 from ._backend import EvalCounters
 from ._base_turn import BaseTurn, Stop
 from ._draft import CHAR_SLACK, Draft
+from ._exact import DraftAhead, find_takeover_exact, settle, speculative_turn
 from ._generation import Counters
 from ._overlap import Schedule
 from ._sampling import Sampler, top1
@@ -147,10 +148,12 @@ class Controller:
         confidence: float | None = None  # base top-1 probability where the next nudge starts
         while True:
             self._next_round()
-            takeover, kept = yield from self._draft_and_check()
+            takeover, kept, pending = yield from self._draft_and_check()
             if kept == last_kept:
                 repeats += 1
                 if repeats >= self.cfg.rule.stuck_repeats:
+                    if pending is not None:  # an EOS in the draft comes first
+                        yield from settle(self, pending, "")
                     raise Stop("stuck")
             else:
                 last_kept, repeats = kept, 0
@@ -158,7 +161,11 @@ class Controller:
             confidence = None
             if takeover is not None:
                 _, token, p = takeover
-                confidence = yield from BaseTurn(self, token, p).run()
+                turn = BaseTurn(self, token, p).run()
+                if pending is None:
+                    confidence = yield from turn
+                else:  # exact mode, the draft still being written: the base starts meanwhile
+                    confidence = yield from speculative_turn(self, turn, pending, kept)
                 self.counters.output_tokens = self.base.count(self.answer)
 
     def _next_round(self) -> None:
@@ -169,16 +176,16 @@ class Controller:
             raise Stop("rounds")
         self.counters.rounds += 1
 
-    def _draft_and_check(self) -> Generator[Piece, None, tuple[Takeover | None, str]]:
-        """Steps 1 and 2: draft, find where the base takes over; return it and the words kept."""
+    def _draft_and_check(self) -> Generator[Piece, None, tuple[Takeover | None, str, DraftAhead | None]]:
+        """Steps 1 and 2: draft, find where the base takes over; return it, the words kept and,
+        in exact mode with overlap, the draft's rest still being written (see ``_exact``)."""
         assert self.nudging is not None
         self.schedule.catch_up()  # the nudging model has followed the answer in the background
         draft = Draft(self.nudging, self.nudging.sync(self.answer), self.nudging_sampler,
                       self.cfg.rule.draft_tokens)
+        pending: DraftAhead | None = None
         if self.cfg.exact:
-            from ._exact import find_takeover_exact
-
-            takeover = yield from find_takeover_exact(self, draft)
+            takeover, pending = yield from find_takeover_exact(self, draft)
         else:
             takeover = yield from self._find_takeover(draft)
         prefix, words = draft.words()
@@ -186,8 +193,9 @@ class Controller:
             n_words = takeover[0]
         else:
             n_words = len(words) - 1 if len(words) > 1 else 1
-        self.counters.nudging_generated += draft.tokens
-        return takeover, kept_text(prefix, words, n_words)
+        if pending is None:
+            self.counters.nudging_generated += draft.tokens
+        return takeover, kept_text(prefix, words, n_words), pending
 
     def _keep(self, kept: str, confidence: float | None) -> Iterator[Piece]:
         if kept:
@@ -236,13 +244,15 @@ class Controller:
             return None
         return token, p, self.base.backend.token_bytes(token).decode("utf-8", "ignore")
 
-    def finish_with(self, draft: Draft) -> Iterator[Piece]:
-        """The nudging model ended its turn within the draft: append it all and stop."""
+    def finish_with(self, draft: Draft, shown: str = "") -> Iterator[Piece]:
+        """The nudging model ended its turn within the draft: append it all (but ``shown``, its
+        beginning, already appended this round) and stop."""
         self.counters.nudging_generated += draft.tokens
-        if draft.text:
-            self.answer += draft.text
-            self.counters.nudges += 1
-            yield Piece(draft.text, "nudging", None)
+        rest = draft.text[len(shown):]
+        if rest:
+            self.answer += rest
+            self.counters.nudges += not shown
+            yield Piece(rest, "nudging", None)
         self.counters.output_tokens = self.base.count(self.answer)
         raise Stop("nudging_eos")
 

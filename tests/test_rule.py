@@ -318,3 +318,38 @@ def test_the_nudging_model_evaluates_the_same_text_whatever_the_plan(exact):
         calls[overlap] = n.nudging.evaluate_calls
     assert logs[False] == logs[True]
     assert calls[False] == calls[True] > 2  # blocks followed during the base's turn, then the rest
+
+
+@pytest.mark.parametrize("eos", [True, False])
+def test_exact_mode_lets_the_base_start_while_the_draft_is_finished_and_undoes_it_on_eos(eos):
+    """With overlap, exact mode's base turn runs while the nudging model completes its 16-token
+    draft; an EOS in the draft's rest ends the answer with the whole draft, as the reference
+    does, and nothing the base wrote meanwhile is shown."""
+    import time
+
+    tail = [" A", " B", "<eos>"] if eos else [" A"] * 13
+    nudging = chain("", "Sure", ",", " the", *tail)
+    base = chain("Sure,", *[{w: 0.9} for w in (" one", " two", " three", " four")])
+    results = {}
+    for overlap in (False, True):
+        n = make_nudger(base, nudging)
+        script = n.nudging.script
+
+        def slow(text, script=script):
+            time.sleep(0.02)  # the draft's rest takes longer than the base's first tokens
+            return script(text)
+
+        n.nudging.script = slow
+        s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, exact=True, overlap=overlap)
+        pieces = list(s)
+        # the same answer and spans (the pieces may be cut differently: the kept words come first)
+        results[overlap] = (s.result.text, s.result.spans, s.result.stop_reason)
+        assert "".join(p.text for p in pieces).strip() == s.result.text
+        if overlap and eos:
+            assert s.result.stats.base_discarded_tokens > 0  # the base did start, then was undone
+    assert results[False] == results[True]
+    if eos:
+        assert results[True][0] == "Sure, the A B" and results[True][2] == "nudging_eos"
+        assert [span.source for span in results[True][1]] == ["nudging"]
+    else:
+        assert results[True][0].startswith("Sure, one two three four")
