@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes import SPECIALS, VOCAB, chain, make_nudger, make_pair
 
 from nudge_local import (
     BusyError,
@@ -25,8 +26,6 @@ from nudge_local import (
     SettingError,
 )
 from nudge_local.testing import FakeBackend
-
-from fakes import SPECIALS, VOCAB, chain, make_nudger, make_pair
 
 REPO = Path(__file__).resolve().parents[1]
 

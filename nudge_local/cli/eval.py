@@ -43,8 +43,8 @@ def register(sub: Any) -> None:
     g.add_argument("--limit", default=str(PAPER_LIMIT),
                    help="items per task, a seeded random sample as in the paper (default %(default)s; "
                    "'all' for every item)")
-    g.add_argument("--seed", default=str(PAPER_SEED), help="seed of the sample (default: the paper's, %(default)s)")
-    g.add_argument("--max-tokens", default="512", help="answer length limit, in base tokens (default %(default)s)")
+    g.add_argument("--seed", type=int, default=PAPER_SEED, help="seed of the sample (default: the paper's, %(default)s)")
+    g.add_argument("--max-tokens", type=int, default=512, help="answer length limit, in base tokens (default %(default)s)")
     g.add_argument("--system-prompt", default=REASONING_SYSTEM, help="default: the paper's reasoning prompt")
     g.add_argument("--data-dir", metavar="DIR", help="where dataset files are looked for "
                    "(default: <user data dir>/datasets)")
@@ -59,8 +59,8 @@ def register(sub: Any) -> None:
     _parser = p
 
 
-def _int(text: str, flag: str, *, allow_all: bool = False) -> int | None:
-    if allow_all and text.strip().lower() == "all":
+def _int(text: str | int, flag: str, *, allow_all: bool = False) -> int | None:
+    if allow_all and isinstance(text, str) and text.strip().lower() == "all":
         return None
     try:
         value = int(text)
