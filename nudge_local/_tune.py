@@ -26,7 +26,7 @@ from ._settings import available_cores
 if TYPE_CHECKING:
     from ._nudger import Nudger
 
-log = logging.getLogger("nudge_local")
+log = logging.getLogger("nudge_local.engine")
 
 #: The calibration's generation: short, greedy, nudged, in the engine's default mode.
 _PROMPT = "Give two tips for sleeping better."

@@ -59,7 +59,7 @@ class _StderrNow(logging.Handler):
 
 
 def _show_engine_messages() -> None:
-    log = logging.getLogger("nudge_local")
+    log = logging.getLogger("nudge_local.engine")  # the engine's own notes, not the server's log
     if not any(isinstance(h, _StderrNow) for h in log.handlers):
         log.addHandler(_StderrNow(logging.INFO))
         log.setLevel(logging.INFO)
