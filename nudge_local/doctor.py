@@ -4,7 +4,9 @@ memory each present pair would need at its configured context against the machin
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._errors import NudgeError
 from ._settings import available_cores, default_n_threads
@@ -41,6 +43,9 @@ class Report:
     pairs_present: list[str]
     pairs_missing: list[str]
     memory: list[PairMemory] = field(default_factory=list)
+    #: (label, probe result) of each remote model: the catalog's remote entries, then any
+    #: server named on the command line (``nudge-local doctor --base-url URL``)
+    remote: list[tuple[str, Any]] = field(default_factory=list)
 
 
 def machine_memory() -> tuple[int | None, int | None]:
@@ -58,14 +63,17 @@ def machine_memory() -> tuple[int | None, int | None]:
     return total, None
 
 
-def pair_memory(catalog, pair_name: str) -> PairMemory:
+def pair_memory(catalog: Any, pair_name: str) -> PairMemory:
     from ._gguf_meta import kv_cache_bytes, read_metadata
+    from ._remote_catalog import remote_url
     from .catalog import locate_model
     from .config import resolve_settings
 
     models = []
     try:
         for entry in catalog.pair_models(pair_name):
+            if remote_url(entry) is not None:
+                continue  # on a server: its memory is the server's business (probed below)
             path = locate_model(entry)
             settings, _ = resolve_settings(entry.name, {})
             kv = kv_cache_bytes(read_metadata(path), settings.n_ctx)
@@ -75,13 +83,49 @@ def pair_memory(catalog, pair_name: str) -> PairMemory:
     return PairMemory(pair_name, models)
 
 
-def collect() -> Report:
+@dataclass(frozen=True)
+class RemoteTarget:
+    """A server to probe: how it is called in the report, and what to ask it."""
+
+    label: str
+    url: str
+    model: str | None = None
+    api_key: str | None = None
+    role: str | None = None
+
+
+def remote_targets(catalog: Any) -> list[RemoteTarget]:
+    """The catalog's remote model entries (a key named by api_key_env is read now)."""
+    from ._remote_catalog import remote_url
+
+    out = []
+    for entry in catalog.models.values():
+        url = remote_url(entry)
+        if url is None:
+            continue
+        env = getattr(entry, "api_key_env", None)
+        out.append(RemoteTarget(f"model {entry.name}", url, getattr(entry, "model", None),
+                                os.environ.get(env) if env else None,
+                                "base" if entry.role == "base" else "nudging"))
+    return out
+
+
+def probe_remote(targets: Sequence[RemoteTarget], timeout: float = 10.0) -> list[tuple[str, Any]]:
+    """The start-up probe (``nudge_local.remote.probe``) on each target, in order."""
+    from .remote import probe
+
+    return [(t.label, probe(t.url, t.model, t.api_key, role=t.role, timeout=timeout))  # type: ignore[arg-type]
+            for t in targets]
+
+
+def collect(extra_remote: Sequence[RemoteTarget] = ()) -> Report:
     import llama_cpp
 
     from .catalog import load_catalog, model_status
 
     catalog = load_catalog()
-    present, missing = [], []
+    present: list[str] = []
+    missing: list[str] = []
     for pair in catalog.pairs.values():
         states = [model_status(m).state for m in catalog.pair_models(pair.name)]
         (present if all(s == "present" for s in states) else missing).append(pair.name)
@@ -97,6 +141,7 @@ def collect() -> Report:
         pairs_present=present,
         pairs_missing=missing,
         memory=[pair_memory(catalog, name) for name in present],
+        remote=probe_remote([*remote_targets(catalog), *extra_remote]),
     )
 
 
@@ -129,6 +174,10 @@ def format_report(r: Report) -> str:
                        "smaller quantization" if pm.total > r.ram_total else ""))
         lines.append(f"  total {gb(pm.total)}{verdict} (plus llama.cpp's compute buffers, "
                      "typically a few hundred MB)")
+    if r.remote:
+        lines.append("Remote models (probe: GET /v1/models, one 1-token completion with logprobs):")
+        for label, result in r.remote:
+            lines.append(f"  {label} at {result.url}: {'ok, ' if result.ok else ''}{result.summary}")
     return "\n".join(lines)
 
 

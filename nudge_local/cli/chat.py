@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .._errors import ModelFileError, ModelNotInstalledError, NudgeError, SettingError
+from nudge_local import ModelFileError, ModelNotInstalledError, NudgeError, SettingError
+
 from ._common import add_model_args
 
+if TYPE_CHECKING:
+    from nudge_local_tui.app import NudgeApp
+    from nudge_local_tui.engine import Loader, ModelSpec, PairModel
 
-def register(sub) -> None:
+#: The exit status when the UI crashed (argument errors are 2, as everywhere in the CLI).
+CRASHED = 1
+
+
+def register(sub: Any) -> None:
     p = sub.add_parser(
         "chat",
         help="chat in the terminal UI (the default command)",
@@ -21,8 +30,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _spec_from_args(args: argparse.Namespace):
-    from tui.engine import ModelSpec
+def _spec_from_args(args: argparse.Namespace) -> ModelSpec | None:
+    from nudge_local_tui.engine import ModelSpec
 
     pair = getattr(args, "pair", None)
     base = getattr(args, "base", None)
@@ -38,7 +47,7 @@ def _spec_from_args(args: argparse.Namespace):
         return ModelSpec(base=str(Path(base).expanduser().resolve()),
                          nudging=str(Path(nudging).expanduser().resolve()))
     if pair:
-        from ..catalog import load_catalog, model_status
+        from nudge_local.catalog import load_catalog, model_status
 
         for entry in load_catalog().pair_models(pair):  # unknown pair: CatalogError
             if model_status(entry).state != "present":
@@ -49,16 +58,29 @@ def _spec_from_args(args: argparse.Namespace):
     return None
 
 
-def _loader(args: argparse.Namespace):
+def _loader(args: argparse.Namespace) -> Loader:
     """Load a spec the way the other commands do (config-file settings, --n-ctx, ...)."""
     from ._common import load_nudger
 
-    def load(spec):
+    def load(spec: ModelSpec) -> PairModel:
         ns = argparse.Namespace(**vars(args))
         ns.pair, ns.base, ns.nudging = spec.pair, spec.base, spec.nudging
-        return load_nudger(ns)
+        nudger: PairModel = load_nudger(ns)
+        return nudger
 
     return load
+
+
+def run_app(app: NudgeApp, headless: bool = False) -> int:
+    """Run the UI; 0 when the user quit, ``CRASHED`` when it stopped on an error (Textual has
+    then printed the traceback), so a script or a shell never mistakes a crash for success."""
+    app.run(headless=headless)
+    code = app.return_code
+    if code:
+        print(f"nudge-local: the chat UI stopped on an error (exit {code}); your saved chats are kept in "
+              f"{app.store.path}.", file=sys.stderr)
+        return code
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,16 +92,14 @@ def run(args: argparse.Namespace) -> int:
 
     overrides(args)  # bad --n-ctx / --threads: one sentence now, not inside the UI
 
-    from tui.app import NudgeApp
-    from tui.store import ChatStore, SchemaTooNewError, default_store_path
+    from nudge_local_tui.app import NudgeApp
+    from nudge_local_tui.store import SchemaTooNewError, StoreError, default_store_path, open_store
 
-    path = default_store_path()
     try:
-        store = ChatStore(path)
+        opened = open_store(default_store_path())
     except SchemaTooNewError as exc:
         raise NudgeError(str(exc)) from None
-    except sqlite3.DatabaseError as exc:
-        raise NudgeError(f"The chat history {path} cannot be opened ({exc}); move it aside to start a new one.") from None
-    with store:
-        NudgeApp(store=store, spec=spec, loader=_loader(args)).run()
-    return 0
+    except StoreError as exc:
+        raise NudgeError(f"{exc} Move it aside to start a new one.") from None
+    with opened.store as store:
+        return run_app(NudgeApp(store=store, spec=spec, loader=_loader(args), notice=opened.notice))

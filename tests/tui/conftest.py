@@ -1,30 +1,11 @@
+"""The TUI tests: Textual's pilot is async, so tests are ``async def`` run by pytest-asyncio
+(``asyncio_mode = "auto"`` in pyproject.toml). User dirs are isolated by the suite-wide
+``private_dirs`` fixture (tests/conftest.py). The helpers next to this file import as plain
+modules (``fake_engine``, ``tui_helpers``)."""
+
 from __future__ import annotations
 
-import asyncio
-import inspect
+import sys
+from pathlib import Path
 
-import pytest
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem):
-    """Run ``async def`` tests with asyncio.run (Textual's pilot is async; no plugin needed)."""
-    if inspect.iscoroutinefunction(pyfuncitem.obj):
-        names = pyfuncitem._fixtureinfo.argnames
-        kwargs = {name: pyfuncitem.funcargs[name] for name in names}
-        asyncio.run(pyfuncitem.obj(**kwargs))
-        return True
-    return None
-
-
-@pytest.fixture(autouse=True)
-def private_dirs(tmp_path, monkeypatch):
-    """Never touch the real user config/cache/data dirs or home."""
-    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        d = tmp_path / var.lower()
-        d.mkdir()
-        monkeypatch.setenv(var, str(d))
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    return tmp_path
+sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from fake_engine import FakeNudger  # noqa: E402
 
-from tui.app import NudgeApp  # noqa: E402
-from tui.engine import ModelSpec  # noqa: E402
+from nudge_local_tui.app import NudgeApp  # noqa: E402
+from nudge_local_tui.engine import ModelSpec  # noqa: E402
 
 
 class HoldingNudger(FakeNudger):

@@ -1,8 +1,11 @@
-"""A stand-in for ``nudge_local.Nudger`` with the same stream contract, for UI tests.
+"""A stand-in for ``nudge_local.Nudger`` with the same contract as far as the UI uses it, for
+UI tests.
 
 It yields real ``nudge_local.Piece`` objects with a small delay, honours ``cancel()`` from
 another thread, sets ``.result`` to a real ``NudgeResult`` when iteration ends, and records
-every call's arguments so tests can assert what the UI asked for.
+every call's arguments so tests can assert what the UI asked for. Like the real engine, it
+counts prompt tokens (here: words) and refuses a prompt longer than its context (``n_ctx``)
+with ``ContextOverflowError``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,23 @@ import threading
 import time
 from typing import Any
 
-from nudge_local._types import NudgeResult, Piece, Stats, merge_spans
+from nudge_local import ContextOverflowError, ModelInfo, NudgeResult, PairInfo, Piece, Span, Stats
+
+
+def merge_spans(pieces: list[Piece]) -> list[Span]:
+    spans: list[Span] = []
+    for p in pieces:
+        if spans and spans[-1].source == p.source:
+            spans[-1] = Span(spans[-1].text + p.text, p.source)
+        elif p.text:
+            spans.append(Span(p.text, p.source))
+    return spans
+
+
+def count_words(messages, system) -> int:
+    """The fake's token count of a prompt: its words, plus one per message (role markers)."""
+    text = " ".join(m["content"] for m in messages) + " " + (system or "You are a helpful assistant.")
+    return len(text.split()) + len(messages)
 
 
 def reply_pieces(question: str, only: str | None, filler: int = 0) -> list[Piece]:
@@ -35,7 +54,7 @@ def reply_pieces(question: str, only: str | None, filler: int = 0) -> list[Piece
 
 
 class FakeStream:
-    def __init__(self, nudger: "FakeNudger", pieces: list[Piece], mode: str, max_tokens: int) -> None:
+    def __init__(self, nudger: FakeNudger, pieces: list[Piece], mode: str, max_tokens: int) -> None:
         self._nudger = nudger
         self._pieces = pieces[:max_tokens]
         self._hit_limit = len(pieces) > max_tokens
@@ -79,7 +98,10 @@ class FakeStream:
 
 class FakeNudger:
     def __init__(self, delay: float = 0.002, filler: int = 0, hold_after: int | None = None,
-                 seconds: float | None = None) -> None:
+                 seconds: float | None = None, n_ctx: int = 4096, names: tuple[str, str] = ("fake-base", "fake-chat"),
+                 ) -> None:
+        self.n_ctx = n_ctx
+        self.names = names
         self.delay = delay
         self.seconds = seconds  # report this duration (deterministic tok/s for snapshots)
         self.filler = filler
@@ -89,10 +111,24 @@ class FakeNudger:
         self.calls: list[dict[str, Any]] = []
         self.closed = False
 
+    @property
+    def info(self) -> PairInfo:
+        def model(name: str, role: str) -> ModelInfo:
+            return ModelInfo(name, role, "fake", None, 1000, self.n_ctx, 100, quantization="Q4_K_M")
+
+        return PairInfo("fake", model(self.names[0], "base"), model(self.names[1], "nudging"), 0.4)
+
+    def count_tokens(self, prompt=None, *, messages=None, system=None) -> dict[str, int]:
+        n = count_words(messages, system)
+        return {"base": n, "nudging": n, "base_n_ctx": self.n_ctx, "nudging_n_ctx": self.n_ctx}
+
     def stream(self, prompt=None, messages=None, gamma=0.4, max_tokens=256, system=None,
                temperature=0.0, top_p=1.0, seed=None, only=None) -> FakeStream:
         self.calls.append(dict(messages=messages, gamma=gamma, max_tokens=max_tokens, system=system,
                                temperature=temperature, only=only))
+        size = count_words(messages, system)
+        if size >= self.n_ctx:  # as llama.cpp would: the prompt does not fit
+            raise ContextOverflowError(f"The prompt is {size} tokens; the context holds {self.n_ctx}.")
         question = messages[-1]["content"] if messages else prompt
         mode = "nudged" if only is None else only
         return FakeStream(self, reply_pieces(question, only, self.filler), mode, max_tokens)

@@ -18,7 +18,7 @@ from nudge_local.cli import main
 )
 def test_bad_arguments(argv, message, capsys, monkeypatch):
     if "demo" in argv:
-        from tui.pairs import pair_installed
+        from nudge_local_tui.pairs import pair_installed
 
         if not pair_installed("demo"):
             pytest.skip("the demo pair is not installed")
@@ -30,7 +30,7 @@ def test_bad_arguments(argv, message, capsys, monkeypatch):
 def test_a_chat_database_from_a_newer_version_is_refused(private_dirs, capsys):
     import sqlite3
 
-    from tui.store import SCHEMA_VERSION, default_store_path
+    from nudge_local_tui.store import SCHEMA_VERSION, default_store_path
 
     path = default_store_path()
     path.parent.mkdir(parents=True)
@@ -39,3 +39,42 @@ def test_a_chat_database_from_a_newer_version_is_refused(private_dirs, capsys):
     conn.close()
     assert main(["chat", "--base", __file__, "--nudging", __file__]) == 2
     assert "upgrade nudge-local" in capsys.readouterr().err
+
+
+def test_a_crashed_ui_exits_non_zero_and_says_where_the_chats_are(tmp_path, capsys):
+    from nudge_local.cli.chat import CRASHED, run_app
+    from nudge_local_tui.app import NudgeApp
+    from nudge_local_tui.store import ChatStore
+
+    class Crashing(NudgeApp):
+        def on_mount(self) -> None:
+            raise RuntimeError("a deliberate crash for the test")
+
+    with ChatStore(tmp_path / "c.sqlite3") as store:
+        app = Crashing(store=store, loader=lambda spec: None, default_spec=lambda: None)
+        assert run_app(app, headless=True) == CRASHED != 0
+    err = capsys.readouterr().err
+    assert "the chat UI stopped on an error" in err and "c.sqlite3" in err
+
+
+def test_nudge_local_chat_exits_non_zero_after_a_crash_in_a_real_terminal(private_dirs):
+    """What a shell sees: `nudge-local chat` in tmux, its UI crashing at start."""
+    import shlex
+    import sys
+    import time
+    from pathlib import Path
+
+    from tmux_util import TmuxSession, require_tmux
+
+    require_tmux()
+    status = private_dirs / "status"
+    script = Path(__file__).with_name("crashing_app_main.py")
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}; echo $? > {shlex.quote(str(status))}"
+    session = TmuxSession(command, {})
+    try:
+        deadline = time.monotonic() + 60
+        while not status.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        session.kill()
+    assert status.read_text().strip() == "1"

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from textual.command import CommandList, CommandPalette
-
-from tui.screens.compare import CompareScreen
-from tui.widgets.controls import ControlsPanel
-from tui.widgets.reply import ReplyView
-from tui.widgets.reply_markdown import ReplyMarkdown
-from tui.widgets.status_bar import StatusBar
-
 from fake_engine import FakeNudger
+from textual.command import CommandList, CommandPalette
 from tui_helpers import make_app, send, wait_ready, wait_reply_done, wait_until
+
+from nudge_local_tui.screens.compare import CompareScreen
+from nudge_local_tui.widgets.controls import ControlsPanel
+from nudge_local_tui.widgets.reply import ReplyView
+from nudge_local_tui.widgets.reply_markdown import ReplyMarkdown
+from nudge_local_tui.widgets.status_bar import StatusBar
+
+
+def _styles(view: ReplyView) -> set[str]:
+    return {
+        str(span.style)
+        for block in view.query_one(ReplyMarkdown).query("MarkdownBlock")
+        for span in block._content.spans
+        if str(span.style).startswith(".nudged")
+    }
 
 
 def _has_nudged_style(view: ReplyView) -> bool:
-    return any(
-        span.style == ".nudged"
-        for block in view.query_one(ReplyMarkdown).query("MarkdownBlock")
-        for span in block._content.spans
-    )
+    return bool(_styles(view))
 
 
 async def test_gamma_stepper_is_used_on_the_next_reply(tmp_path):
@@ -82,7 +86,7 @@ async def test_max_tokens_temperature_system_and_mode_reach_the_engine(tmp_path)
         assert (call["max_tokens"], call["temperature"], call["system"], call["only"]) == (3, 0.7, "Be brief.", "base")
         view = app.chat.query(ReplyView)[-1]
         assert view.text == "Base model says:"  # 3 pieces: the max_tokens limit
-        assert "stop: length" in str(view.query_one(".reply-stats").render())
+        assert str(view.query_one(".reply-stats").render()).endswith(" · max tokens reached")
         assert "base model only" in str(view.query_one(".reply-title").render())
 
 
@@ -107,21 +111,28 @@ async def test_switch_mode_from_the_command_palette(tmp_path):
         assert view.text.startswith("Nudging model says")
 
 
-async def test_toggle_marks_hides_and_shows_the_nudge_marks(tmp_path):
+async def test_ctrl_t_goes_round_underline_subtle_and_off(tmp_path):
     app, _ = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_ready(pilot)
         await send(pilot, "q")
         await wait_reply_done(pilot)
         view = app.chat.query(ReplyView)[-1]
-        assert _has_nudged_style(view)
+        assert _styles(view) == {".nudged"}
         await pilot.press("ctrl+t")
         await pilot.pause(0.2)
-        assert not app.show_marks and not _has_nudged_style(view)
+        assert app.marks == "subtle" and _styles(view) == {".nudged-subtle"}
+        assert "shaded" in str(app.chat.query_one(StatusBar).render())
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.2)
+        assert app.marks == "off" and not _has_nudged_style(view)
         assert "marks off" in str(app.chat.query_one(StatusBar).render())
         await pilot.press("ctrl+t")
         await pilot.pause(0.2)
-        assert _has_nudged_style(view)
+        assert _styles(view) == {".nudged"}
+    # The look is remembered.
+    again, _ = make_app(tmp_path, store=app.store)
+    assert again.marks == "underline"
 
 
 async def test_compare_runs_the_last_prompt_in_three_modes(tmp_path):

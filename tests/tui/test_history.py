@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable, Input
-
-from tui.screens.dialogs import AskText, Confirm
-from tui.screens.history import HistoryScreen
-from tui.store import ChatStore
-from tui.widgets.reply import ReplyView
-from tui.widgets.user_message import UserMessage
-
 from tui_helpers import make_app, send, wait_ready, wait_reply_done, wait_until
+
+from nudge_local_tui.screens.dialogs import AskText, Confirm
+from nudge_local_tui.screens.history import HistoryScreen
+from nudge_local_tui.store import ChatStore
+from nudge_local_tui.widgets.reply import ReplyView
+from nudge_local_tui.widgets.user_message import UserMessage
 
 
 async def _chat_twice(tmp_path) -> None:
@@ -100,8 +99,12 @@ async def test_export_to_markdown(tmp_path):
     text = target.read_text(encoding="utf-8")
     assert text.startswith("# export me\n")
     assert "## You\n\nexport me\n" in text
-    assert "## Assistant (nudged, gamma 0.40)\n\nSure! The answer to export me is *forty-two*.\n" in text
-    assert "stop: nudging_eos" in text and "nudges" in text
+    # The marks survive as a legend (with the models' names) and <ins> around the nudged words.
+    assert "<ins>underlined</ins> words were written by the nudging model (fake-chat)" in text
+    assert "the rest by the base model (fake-base)" in text
+    assert ("## Assistant (nudged, gamma 0.40)\n\n<ins>Sure!</ins> The answer to export me is "
+            "<ins>*forty-two*</ins>.\n") in text
+    assert "end of answer" in text and "nudges" in text
 
 
 async def test_export_to_an_unwritable_place_says_so(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from textual.content import Content
 
-from tui.marks import CLOSE, OPEN, mark_content, marked_markdown, strip_marks, unmark
+from nudge_local_tui.marks import CLOSE, OPEN, mark_content, marked_markdown, strip_marks, unmark
 
 
 def _inline(md: str) -> list[tuple[str, str]]:

@@ -7,14 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Label
-
-from tui.pairs import progress_text
-from tui.screens import models as models_screen
-from tui.screens.models import ModelsScreen
-
 from fake_engine import FakeNudger
+from textual.widgets import DataTable, Input, Static
 from tui_helpers import make_app, wait_ready, wait_until
+
+from nudge_local_tui.pairs import progress_text
+from nudge_local_tui.screens import models as models_screen
+from nudge_local_tui.screens.models import ModelsScreen
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for hub_server
 from hub_server import FakeHub  # noqa: E402
@@ -56,7 +55,7 @@ description = "both files already here"
 
 
 @pytest.fixture
-def hub(private_dirs, monkeypatch):
+def hub(private_dirs, isolated_models_dir, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     from huggingface_hub import constants
 
@@ -110,7 +109,7 @@ async def test_pairs_show_their_state_and_a_download_completes(tmp_path, hub, mo
         await wait_until(pilot, lambda: screen._cancel is None and _row(table, "tiny")[4] == "present", 30)
         assert _row(table, "tiny")[5] == "921.6 KB"  # len(BASE) + len(CHAT) bytes
         assert any("downloading" in t and " of " in t and "/s" in t for t in labels)
-        assert "tiny: downloaded." in str(screen.query_one("#download-label", Label).render())
+        assert "tiny: downloaded." in str(screen.query_one("#download-label", Static).render())
 
 
 async def test_a_download_can_be_cancelled_and_the_partial_file_is_shown(tmp_path, hub, monkeypatch):
@@ -131,11 +130,11 @@ async def test_a_download_can_be_cancelled_and_the_partial_file_is_shown(tmp_pat
         screen, table = await _open_models(pilot)
         await _select(pilot, table, "tiny")
         await pilot.press("d")
-        label = screen.query_one("#download-label", Label)
+        label = screen.query_one("#download-label", Static)
         await wait_until(pilot, lambda: "downloading" in str(label.render()))
         await pilot.press("x")
         await wait_until(pilot, lambda: screen._cancel is None, 30)
-        assert "cancel" in str(screen.query_one("#download-label", Label).render()).lower()
+        assert "cancel" in str(screen.query_one("#download-label", Static).render()).lower()
         assert _row(table, "tiny")[4] == "partial"
 
 

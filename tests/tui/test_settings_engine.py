@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from tui.engine import Engine, ModelSpec
-from tui.settings import GenerationSettings, InvalidSetting
-
 from fake_engine import FakeNudger
+
+from nudge_local_tui.engine import Engine, ModelSpec
+from nudge_local_tui.settings import GenerationSettings, InvalidSetting
 
 
 def test_settings_validate_and_step():
@@ -67,10 +66,10 @@ def test_a_failed_load_keeps_the_old_pair():
 
 
 async def test_starts_on_the_last_pair_used_else_the_default(tmp_path):
-    from tui.app import NudgeApp
-    from tui.store import ChatStore
-
     from tui_helpers import wait_ready
+
+    from nudge_local_tui.app import NudgeApp
+    from nudge_local_tui.store import ChatStore
 
     store = ChatStore(tmp_path / "c.sqlite3")
     loaded = []

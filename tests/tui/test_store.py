@@ -6,8 +6,15 @@ import sqlite3
 
 import pytest
 
-from tui.store import SCHEMA_VERSION, ChatStore, SchemaTooNewError, StoredMessage, chat_to_markdown, default_store_path
-from tui.store.schema import MIGRATIONS, migrate, schema_version
+from nudge_local_tui.store import (
+    SCHEMA_VERSION,
+    ChatStore,
+    SchemaTooNewError,
+    StoredMessage,
+    chat_to_markdown,
+    default_store_path,
+)
+from nudge_local_tui.store.schema import MIGRATIONS, migrate, schema_version
 
 
 def test_new_database_gets_the_current_schema_in_wal_mode(tmp_path):
@@ -106,4 +113,4 @@ def test_markdown_export_marks_cancelled_and_mode(tmp_path):
                                           stats={"tokens_per_second": 3.0}, cancelled=True))
     md = chat_to_markdown(store.get_chat(chat), store.messages(chat))
     assert md.startswith("# Title\n\n_model pair: demo · created ")
-    assert "## Assistant (base model only)\n\nHalf\n\n_3.0 tok/s · stop: cancelled · cancelled_\n" in md
+    assert "## Assistant (base model only)\n\nHalf\n\n_3.0 tok/s · stopped by you_\n" in md

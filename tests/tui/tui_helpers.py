@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
-from tui.app import NudgeApp
-from tui.engine import ModelSpec
-from tui.store import ChatStore
-
 from fake_engine import FakeNudger
+
+from nudge_local_tui.app import NudgeApp
+from nudge_local_tui.engine import ModelSpec
+from nudge_local_tui.store import ChatStore
+from nudge_local_tui.widgets.reply import ReplyView
+from nudge_local_tui.widgets.user_message import UserMessage
 
 
 def make_app(tmp_path, nudger: FakeNudger | None = None, store: ChatStore | None = None) -> tuple[NudgeApp, FakeNudger]:
@@ -33,13 +34,19 @@ async def wait_ready(pilot) -> None:
 
 
 async def send(pilot, text: str) -> None:
-    prompt = pilot.app.screen.query_one("#prompt")
+    """Type ``text`` into the prompt and press Enter; return once the chat screen has handled it
+    (the prompt is shown, or it was refused with a message and put back)."""
+    app = pilot.app
+    chat = app.chat
+    before = (len(chat.query(UserMessage)), len(app._notifications))
+    prompt = app.screen.query_one("#prompt")
     prompt.focus()
     prompt.text = text
     await pilot.press("enter")
+    await wait_until(pilot, lambda: (len(chat.query(UserMessage)), len(app._notifications)) != before)
 
 
-async def wait_reply_done(pilot) -> None:
+async def wait_reply_done(pilot, timeout: float = 10.0) -> None:
     chat = pilot.app.chat
-    await wait_until(pilot, lambda: chat.current is None)
+    await wait_until(pilot, lambda: chat.job is None and all(v.done for v in chat.query(ReplyView)), timeout)
     await pilot.pause(0.1)  # let the final Markdown render land
