@@ -32,11 +32,17 @@ class Stop(Exception):
 
 @dataclass
 class _Chunk:
+    #: tokens in this chunk: 16, but 15 for the first (the reference's first base completion
+    #: holds the takeover token, which is kept unjudged, then 15 more)
+    limit: int
     text: str = ""
     tokens: int = 0
     held: list[Piece] = field(default_factory=list)
     #: Released as it comes: its text stopped occurring in the answer, no guard can fire.
     committed: bool = False
+    #: Exact mode, a chunk cut by an unsure token: the text of the reference's whole completion
+    #: (what its first guard judges), as far as it was needed.
+    whole: str | None = None
 
 
 class BaseTurn:
@@ -52,7 +58,7 @@ class BaseTurn:
         self._utf8 = Utf8Assembler()
         #: Text of this turn added to the answer (the answer always ends with it).
         self.turn = ""
-        self._chunk = _Chunk()
+        self._chunk = _Chunk(max(1, self.cfg.rule.chunk_tokens - 1))
 
     def run(self) -> Generator[Piece, None, float | None]:
         token, p = self._token, self._p
@@ -68,6 +74,8 @@ class BaseTurn:
             token = self.rule.base_sampler.pick(logits, best)
             if self.base.backend.is_eog(token) or (p < self.cfg.gamma and not self._utf8.pending):
                 confidence = p
+                if self.cfg.exact and not self.base.backend.is_eog(token):
+                    self._judge_whole_chunk(token)
                 break
             if not (yield from self._accept(token, p)):
                 break  # a repetition guard ended the turn
@@ -112,21 +120,49 @@ class BaseTurn:
                 # The nudging model follows held text too (a held chunk is usually kept), but
                 # not the token that dooms it: the next round would wait for it.
                 self.rule.schedule.follow(self.rule.answer + chunk.text)
-        if chunk.tokens >= self.cfg.rule.chunk_tokens:
+        if chunk.tokens >= chunk.limit:
             if not chunk.committed:
                 if not self._chunk_ok():
                     return False
                 yield from self._release()
-            self._chunk = _Chunk()
+            self._chunk = _Chunk(self.cfg.rule.chunk_tokens)
         return True
 
     def _limit(self) -> StopReason | None:
+        if self.rule.cancel.is_set():
+            return "cancelled"
+        if self.cfg.exact and self._chunk.tokens:
+            return None  # the reference checks the length only between whole chunks
         over = self.rule.counters.output_tokens - self.cfg.max_tokens
         if over >= 0 and (not self._utf8.pending or over >= CHAR_SLACK):
             return "length"
-        if self.rule.cancel.is_set():
-            return "cancelled"
         return None
+
+    def _judge_whole_chunk(self, token: int) -> None:
+        """Exact mode, the turn ending at an unsure ``token`` inside a chunk: the reference's
+        first guard judges its whole 16-token completion, the tokens after the unsure one
+        included (``if completion in completion_base``). Those tokens matter only while the
+        chunk's text is still part of this turn, so they are decoded only then, and only as
+        long as it stays so; if the whole chunk is in the turn, the chunk is dropped."""
+        chunk = self._chunk
+        if chunk.committed or not chunk.tokens or chunk.text not in self.turn:
+            return
+        text, n, utf8 = chunk.text, chunk.tokens, Utf8Assembler()
+        counters = self.rule.counters
+        while True:
+            text += utf8.feed(self.base.backend.token_bytes(token))
+            n += 1
+            counters.base_generated += 1
+            counters.base_discarded += 1  # decoded only to judge the chunk
+            if text not in self.turn:
+                break
+            if n >= chunk.limit or not self.base.room(1):
+                break
+            logits = self.base.push(token)
+            token = self.rule.base_sampler.pick(logits, top1(logits)[0])
+            if self.base.backend.is_eog(token):
+                break
+        chunk.whole = text
 
     # -- chunks -------------------------------------------------------------------------------
     def _release(self) -> Iterator[Piece]:
@@ -148,12 +184,13 @@ class BaseTurn:
                 yield from self._release()
             else:
                 self.rule.counters.base_discarded += chunk.tokens
-        self._chunk = _Chunk()
+        self._chunk = _Chunk(self.cfg.rule.chunk_tokens)
 
     def _chunk_ok(self) -> bool:
         """The guards on a held chunk: not already in this base turn, and not more than
         ``repeat_min_words`` words already in the answer (held text is not in it yet)."""
         text = self._chunk.text
-        if text in self.turn:
+        judged = self._chunk.whole if self._chunk.whole is not None else text
+        if judged in self.turn:
             return False
         return not is_repetitive_chunk(text, self.rule.answer, self.cfg.rule.repeat_min_words)

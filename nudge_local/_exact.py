@@ -40,13 +40,18 @@ class DraftAhead:
     def __init__(self, rule: Controller, draft: Draft):
         self.draft = draft
         self._jobs: list[Future[Any]] = []
+        def step() -> None:
+            if not rule.cancel.is_set():  # a cancelled answer stops within a token
+                draft.step()
+
         if rule.schedule.overlapping:
             for _ in range(draft.limit + CHAR_SLACK - draft.tokens + 1):
-                job = rule.schedule.in_background(draft.step)
+                job = rule.schedule.in_background(step)
                 if job is not None:
                     self._jobs.append(job)
         else:
-            draft.fill()
+            while not draft.finished and not rule.cancel.is_set():
+                draft.step()
         self._rule = rule
 
     def until(self, ready: Callable[[], bool]) -> None:
@@ -68,6 +73,7 @@ def find_takeover_exact(rule: Controller, draft: Draft
     """The first takeover, and - when found while the draft is still being written - the
     draft's rest (the caller settles it: :func:`settle`, :func:`speculative_turn`)."""
     ahead = DraftAhead(rule, draft)
+    rule.check_cancel()
     if draft.finished and draft.eos:  # known before any check (no overlap): none needed
         yield from rule.finish_with(draft)
     i = 1
@@ -90,6 +96,7 @@ def find_takeover_exact(rule: Controller, draft: Draft
                     return (i, token, p), ahead
         i += 1
     ahead.finish()
+    rule.check_cancel()
     if draft.eos:
         yield from rule.finish_with(draft)
     return None, None
@@ -98,6 +105,7 @@ def find_takeover_exact(rule: Controller, draft: Draft
 def settle(rule: Controller, pending: DraftAhead, shown: str) -> Generator[Piece, None, None]:
     """Wait for the draft's rest; an EOS in it ends the answer with the whole draft."""
     pending.finish()
+    rule.check_cancel()
     if pending.draft.eos:
         yield from rule.finish_with(pending.draft, shown)
     rule.counters.nudging_generated += pending.draft.tokens

@@ -180,7 +180,7 @@ class Nudger:
         top_p: float = 1.0,
         seed: int | None = None,
         only: Only | None = None,
-        exact: bool = False,
+        exact: bool = True,
         overlap: bool | None = None,
         prompt_format: PromptFormat | None = None,
         stop: str | Sequence[str] = (),
@@ -189,7 +189,12 @@ class Nudger:
     ) -> NudgeStream:
         """Start a generation; iterate the returned stream for :class:`Piece` objects as they
         are produced, then read ``stream.result``. Arguments are checked at once (a
-        :class:`SettingError`); the models work only while the stream is iterated."""
+        :class:`SettingError`); the models work only while the stream is iterated.
+
+        ``exact`` (the default) gives the reference code's answers; ``exact=False`` is the
+        faster lazy mode, which answers worse on the evaluation in docs/eval.md (README).
+        ``stop_at_new_turn`` (default: on for ``messages``, off for a single ``prompt``) ends
+        the answer where the base starts the transcript's next ``Question:`` turn."""
         self._checkopen_model()
         gamma = self.default_gamma if gamma is None else gamma
         check_generation(gamma=gamma, max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed,
@@ -216,7 +221,7 @@ class Nudger:
             controller = self._reference_rule(base_text, nudging_text, config, temperature, top_p, seed)
         else:
             controller = self._controller(base_text, nudging_parts, only, config, samplers)
-        stops = stop_strings(check_stop(stop), stop_at_new_turn, exact, only, fmt)
+        stops = stop_strings(check_stop(stop), stop_at_new_turn, messages is not None, only, fmt)
         return NudgeStream(controller, only, stops, gate=self._enter)
 
     def generate(self, prompt: str | None = None, **kwargs: Any) -> NudgeResult:

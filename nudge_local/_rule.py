@@ -143,7 +143,7 @@ class Controller:
 
     # -- the nudging rule ---------------------------------------------------------------------
     def _nudged(self) -> Iterator[Piece]:
-        last_kept: str | None = None
+        last_kept = ""  # as the reference: a first empty nudge counts as a repeat
         repeats = 0
         confidence: float | None = None  # base top-1 probability where the next nudge starts
         while True:
@@ -170,10 +170,10 @@ class Controller:
 
     def _next_round(self) -> None:
         self.check_cancel()
+        if self.counters.rounds >= self.cfg.rule.max_rounds:  # the reference's order
+            raise Stop("rounds")
         if self.counters.output_tokens >= self.cfg.max_tokens:
             raise Stop("length")
-        if self.counters.rounds >= self.cfg.rule.max_rounds:
-            raise Stop("rounds")
         self.counters.rounds += 1
 
     def _draft_and_check(self) -> Generator[Piece, None, tuple[Takeover | None, str, DraftAhead | None]]:

@@ -139,15 +139,16 @@ class NudgeStream:
         return NudgeResult(text=text, spans=spans, stop_reason=c.stop_reason or "eos", stats=stats, mode=mode)
 
 
-def stop_strings(stop: list[str], new_turn: bool | None, exact: bool, only: Only | None,
+def stop_strings(stop: list[str], new_turn: bool | None, chat: bool, only: Only | None,
                  fmt: PromptFormat) -> list[StopString]:
-    """The caller's stop strings, plus the new-turn guard: unless turned off (and never in
-    exact mode or for the nudging model alone), text that starts the transcript's next question
-    (a newline, then the question prefix) ends the answer - a base model continuing its
-    transcript writes the next question itself, and a reply must not contain it (README)."""
+    """The caller's stop strings, plus the new-turn guard: text that starts the transcript's
+    next question (a newline, then the question prefix) ends the answer - a base model
+    continuing its transcript writes the next question itself, and a chat reply must not
+    contain it (README). By default on for a conversation (``messages``: the reference never
+    ran chats) and off for a single prompt (the paper's setting, the reference's answers)."""
     out = [StopString(s, "stop") for s in stop]
     if new_turn is None:
-        new_turn = not exact
+        new_turn = chat
     marker = fmt.question_prefix.rstrip()
     if new_turn and only != "nudging" and marker:
         out.append(StopString("\n" + marker, "new_turn"))

@@ -196,7 +196,7 @@ def test_user_text_never_becomes_a_control_token():
 def test_generation_refused_concurrently_in_one_thread_is_busy_not_corrupt():
     n = make_nudger(chain("Sure,", *[{w: 0.9} for w in (" one", " two", " three", " four")]),
                     chain("", "Sure", ",", " the"))
-    a = n.stream("Q", max_tokens=30)
+    a = n.stream("Q", max_tokens=30, exact=False)
     next(iter(a))
     with pytest.raises(BusyError):
         next(iter(n.stream("Q", max_tokens=5)))

@@ -1,4 +1,7 @@
-"""Every branch of the nudging rule, on scripted fake models (no model files)."""
+"""Every branch of the nudging rule, on scripted fake models (no model files).
+
+Most scripts have short drafts, so they run the lazy mode (``exact=False``) explicitly; the
+tests parametrized on ``exact`` cover both modes."""
 
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ UNSURE = 0.3  # below the default gamma 0.4
 def run(nudger, **kw):
     kw.setdefault("system", SYSTEM)
     kw.setdefault("max_tokens", 64)
+    # These scripts have short drafts: they exercise the lazy mode's branches unless a test
+    # asks for exact mode (where a draft ending in EOS within 16 tokens is kept whole).
+    kw.setdefault("exact", False)
     return nudger.generate(QUESTION, **kw)
 
 
@@ -106,7 +112,8 @@ def test_stuck_when_same_nudge_is_kept_round_after_round():
             return "<eos>"
         return " ha"
 
-    s = make_nudger({}, nudging, base_default={" x": UNSURE}).stream(QUESTION, system=SYSTEM, max_tokens=64)
+    s = make_nudger({}, nudging, base_default={" x": UNSURE}).stream(QUESTION, system=SYSTEM, max_tokens=64,
+                                                                    exact=False)
     streamed = "".join(p.text for p in s)
     r = s.result
     assert r.stop_reason == "stuck"
@@ -134,7 +141,7 @@ def test_rounds_limit():
         return "<eos>" if answer is None else {" x": 1.0} if answer.endswith("y") else {" y": 1.0}
 
     n = make_nudger({}, nudging, base_default={" z": UNSURE})
-    s = n.stream(QUESTION, system=SYSTEM, max_tokens=1000, rule=RuleConfig(max_rounds=5, draft_tokens=4))
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=1000, rule=RuleConfig(max_rounds=5, draft_tokens=4), exact=False)
     list(s)
     assert s.result.stop_reason == "rounds"
     assert s.result.stats.rounds == 5
@@ -152,10 +159,12 @@ def test_repetition_guard_drops_chunk_already_in_answer(exact, discarded):
     n = make_nudger(base, nudging)
     s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, exact=exact, rule=RuleConfig(chunk_tokens=8))
     pieces = list(s)
-    # turn = " one" (the takeover token) | " two ... eight one" (8 new tokens, new text) |
-    # " two ... eight one" again: more than 5 words already in the answer -> dropped; exact
-    # mode drops it at the chunk's end (8 tokens), default mode as soon as 5 words are copied
-    kept = first + " one"
+    # as in the reference, the first chunk holds the takeover token and 7 more:
+    # turn = " one" (the takeover token) + " two ... eight" (7 tokens, new text) |
+    # " one ... eight" again: more than 5 words already in the answer (and in this turn) ->
+    # dropped; exact mode drops it at the chunk's end (8 tokens), the lazy mode as soon as 5
+    # words are copied
+    kept = first
     assert s.result.text == kept
     assert "".join(p.text for p in pieces) == kept  # the dropped chunk was never streamed
     assert s.result.stats.base_discarded_tokens == discarded
@@ -169,11 +178,11 @@ def test_nudging_model_never_follows_the_token_that_dooms_a_held_chunk():
     base = chain("Sure,", *[{w: 0.9} for w in sentence * 3])
     seen: list = []
     n = make_nudger(base, nudging, nudging_log=seen)
-    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, overlap=True, rule=RuleConfig(chunk_tokens=8))
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, overlap=True, rule=RuleConfig(chunk_tokens=8), exact=False)
     list(s)
-    kept = "Sure," + "".join(sentence) + " one"
+    kept = "Sure," + "".join(sentence)
     assert s.result.text == kept and s.result.stats.base_discarded_tokens == 5
-    assert not any(t and t.startswith(kept + " two three four five six") for t in seen)
+    assert not any(t and t.startswith(kept + " one two three four five") for t in seen)
 
 
 def test_repetition_guard_drops_chunk_repeating_the_current_turn():
@@ -181,10 +190,11 @@ def test_repetition_guard_drops_chunk_repeating_the_current_turn():
     base = chain("Sure,", *[{w: 0.9} for w in [" A", " B", " A", " B", " A", " B"]])
     nudging.update(chain("Sure, A B A", "<eos>"))
     n = make_nudger(base, nudging)
-    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, rule=RuleConfig(chunk_tokens=2))
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, rule=RuleConfig(chunk_tokens=2), exact=False)
     list(s)
-    # turn: " A" (takeover token) | " B A" (new) | " B A" already in the turn -> dropped
-    assert s.result.text == "Sure, A B A"
+    # turn: " A" (takeover token) + " B" (the first chunk: the takeover token and 1 more, as
+    # in the reference) | " A B" already in the turn -> dropped
+    assert s.result.text == "Sure, A B"
 
 
 def test_multibyte_character_split_across_tokens_is_never_broken():
@@ -196,7 +206,7 @@ def test_multibyte_character_split_across_tokens_is_never_broken():
     base["Sure, cafe\ufffd"] = {"<0x81>": 0.1}  # the script sees the half character as U+FFFD
     nudging.update({"Sure, cafe\u0301": "<eos>"})
     n = make_nudger(base, nudging, base_default={" x": UNSURE})
-    pieces = list(s := n.stream(QUESTION, system=SYSTEM, max_tokens=64))
+    pieces = list(s := n.stream(QUESTION, system=SYSTEM, max_tokens=64, exact=False))
     assert all("\ufffd" not in p.text for p in pieces)
     assert s.result.text == "Sure, cafe\u0301"
 
@@ -228,7 +238,7 @@ def test_confidence_is_reported_for_base_pieces():
     nudging = chain("", "Sure", ",", " the")
     base = chain("Sure,", {" The": 0.9}, {" answer": 0.8})
     r_pieces = list(make_nudger(base, nudging, base_default={" x": UNSURE}).stream(
-        QUESTION, system=SYSTEM, max_tokens=64))
+        QUESTION, system=SYSTEM, max_tokens=64, exact=False))
     base_pieces = [p for p in r_pieces if p.source == "base"]
     assert [round(p.confidence, 2) for p in base_pieces] == [0.9, 0.8]
 
@@ -250,7 +260,7 @@ def test_cancel_stops_promptly_and_models_stay_usable():
     words = [" one", " two", " three", " four", " five", " six"]
     base = chain("Sure,", *[{w: 0.9} for w in words])
     n = make_nudger(base, nudging)
-    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64)
+    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64, exact=False)
     for piece in s:
         if piece.source == "base":
             s.cancel()

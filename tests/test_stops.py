@@ -61,15 +61,16 @@ def _looping_pair():
 
 def test_the_base_starting_the_next_question_ends_the_answer():
     n = _looping_pair()
-    s = n.stream(QUESTION, system=SYSTEM, max_tokens=64)
+    s = n.stream(messages=[{"role": "user", "content": QUESTION}], system=SYSTEM, max_tokens=64)
     shown = "".join(p.text for p in s)
     assert s.result.text == "Sure, one two" and s.result.stop_reason == "new_turn"
     assert "Question" not in shown
 
 
-def test_exact_mode_and_an_explicit_false_keep_the_reference_behaviour():
-    for kwargs in ({"exact": True}, {"stop_at_new_turn": False}):
-        s = _looping_pair().stream(QUESTION, system=SYSTEM, max_tokens=64, **kwargs)
+def test_a_single_prompt_and_an_explicit_false_keep_the_reference_behaviour():
+    chat = [{"role": "user", "content": QUESTION}]
+    for kwargs in ({"prompt": QUESTION}, {"messages": chat, "stop_at_new_turn": False}):
+        s = _looping_pair().stream(system=SYSTEM, max_tokens=64, **kwargs)
         list(s)
         assert s.result.text == "Sure, one two\nQuestion: Q" and s.result.stop_reason == "nudging_eos"
 

@@ -77,13 +77,16 @@ class GenerationParams:
     top_p: float = 1.0
     seed: int | None = None
     only: Only | None = None
-    exact: bool = False
+    exact: bool | None = None  # None: the engine's default (the reference's rule)
     stop: list[str] = field(default_factory=list)
 
     def stream_kwargs(self, max_tokens: int) -> dict[str, Any]:
-        return {"prompt": self.prompt, "messages": self.messages, "gamma": self.gamma, "max_tokens": max_tokens,
-                "temperature": self.temperature, "top_p": self.top_p, "seed": self.seed, "only": self.only,
-                "exact": self.exact, "stop": self.stop}
+        kwargs = {"prompt": self.prompt, "messages": self.messages, "gamma": self.gamma, "max_tokens": max_tokens,
+                  "temperature": self.temperature, "top_p": self.top_p, "seed": self.seed, "only": self.only,
+                  "stop": self.stop}
+        if self.exact is not None:
+            kwargs["exact"] = self.exact
+        return kwargs
 
 
 def include_usage(body: _Body) -> bool:
@@ -138,7 +141,7 @@ def _common(body: _Body, only_from_model: Only | None, max_tokens: int | None, m
     if body.seed is not None and not 0 <= body.seed <= MAX_SEED:
         raise bad_request(f"seed must be a whole number from 0 to 2**63-1, got {body.seed}.", "seed")
     return GenerationParams(max_tokens=max_tokens, gamma=gamma, temperature=temperature, top_p=top_p,
-                            seed=body.seed, only=_only(body.only, only_from_model), exact=bool(body.exact),
+                            seed=body.seed, only=_only(body.only, only_from_model), exact=body.exact,
                             stop=_stop(body.stop))
 
 

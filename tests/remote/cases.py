@@ -2,8 +2,9 @@
 (tests/fakes.py tables: the answer so far -> the next token, or {token: probability}).
 
 Each case: (base table, nudging table, generate() options). ``DIFFERENT`` lists the cases where
-the authors' reference (and so ``ReferenceRule``) and exact mode part ways, with the answer
-each one gives and the reference line responsible (see docs/remote.md and the report).
+the authors' reference (and so ``ReferenceRule``) and exact mode used to part ways, with the
+reference's answer, exact mode's old one and the reference line responsible; exact mode now
+follows those lines and gives the reference's answer.
 """
 
 from __future__ import annotations

@@ -7,17 +7,12 @@ import pytest
 from random_scripts import case
 from remote_support import exact_local, reference_adapter, reference_http, same, show
 
-# Seeds where exact mode departs from the reference. Each was checked to come from the two
-# causes in cases.DIFFERENT ("accepted_chunk_repeats_turn", "loop_chunk_boundaries"): with
-# guard 1 on accepted tokens and 16-token chunks from the takeover on, the rule gives
-# exact mode's answer on every seed here.
-KNOWN_DIFFERENT = {"plain": {90, 143}, "loopy": {9, 30, 37, 54, 64, 90}}
+# Exact mode gives the reference's answer on every seed (plain 90 and 143, loopy 9, 30, 37,
+# 54, 64 and 90 used to differ, by the causes in cases.DIFFERENT, since fixed in exact mode).
 SEEDS = [("plain", s) for s in range(150)] + [("loopy", s) for s in range(100)]
 
 
-@pytest.mark.parametrize("kind, seed", [
-    pytest.param(k, s, marks=pytest.mark.xfail(strict=True, reason="exact mode departs from the reference"))
-    if s in KNOWN_DIFFERENT[k] else (k, s) for k, s in SEEDS])
+@pytest.mark.parametrize("kind, seed", SEEDS)
 def test_reference_rule_matches_exact_mode(kind, seed):
     exact, ref = exact_local(*case(seed, kind)), reference_adapter(*case(seed, kind))
     assert same(ref, exact), f"\nexact: {show(exact)}\nref:   {show(ref)}"

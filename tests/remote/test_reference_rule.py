@@ -75,17 +75,12 @@ def test_reference_answer_where_exact_mode_differs(name):
 
 
 @pytest.mark.parametrize("name", sorted(DIFFERENT))
-def test_exact_mode_gives_its_own_answer_there(name):
-    """What exact mode gives today on those cases (the report lists them for the lead)."""
-    case, _reference_text, exact_text, _why = DIFFERENT[name]
-    assert exact_local(*case).text == exact_text
-
-
-@pytest.mark.parametrize("name", sorted(DIFFERENT))
-@pytest.mark.xfail(strict=True, reason="exact mode departs from the reference here (cases.DIFFERENT)")
 def test_exact_mode_matches_the_reference_there(name):
-    case = DIFFERENT[name][0]
+    """Where exact mode used to part from the reference (guard 1 on the whole chunk, 15-token
+    first chunk, length checked between chunks): it gives the reference's answer now."""
+    case, reference_text, _old_exact_text, _why = DIFFERENT[name]
     assert same(exact_local(*case), reference_adapter(*case))
+    assert exact_local(*case).text == reference_text
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

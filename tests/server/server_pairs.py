@@ -10,6 +10,8 @@ error), and a log of what each call saw (which generation ran, and how far it go
 
 from __future__ import annotations
 
+from typing import Any
+
 import threading
 import time
 from dataclasses import dataclass, field
@@ -99,12 +101,22 @@ class ScriptedPair:
                 + self.base.push_calls + self.nudging.push_calls)
 
 
+class _LazyByDefault(Nudger):
+    """The scripted answers end within one 16-token draft, which exact mode (the engine's
+    default) keeps whole as the nudging model's; these pairs default to the lazy mode so that
+    both models write. A request's ``exact`` (extra_body) still wins."""
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("exact", False)
+        return super().stream(*args, **kwargs)
+
+
 def scripted_pair(*, name: str | None = "fake", n_ctx: int = 4096, **script_settings) -> ScriptedPair:
     script = Script(**script_settings)
     base = FakeBackend(VOCAB, _model_script(script, "base"), specials=SPECIALS, n_ctx=n_ctx)
     nudging = FakeBackend(VOCAB, _model_script(script, "nudging"), specials=SPECIALS, n_ctx=n_ctx,
                           chat_template=TEMPLATE)
-    nudger = Nudger(base, nudging)
+    nudger = _LazyByDefault(base, nudging)
     if name is not None:
         nudger.pair_name = name
     return ScriptedPair(nudger, base, nudging, script)
