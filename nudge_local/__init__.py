@@ -29,6 +29,7 @@ from ._types import ModelInfo, NudgeResult, PairInfo, Piece, Span, Stats
 # `nudge_local.download(name, progress=...)` is the function; its module stays importable as
 # `from nudge_local.download import DownloadError` (it is in sys.modules).
 from .download import DownloadError, download  # noqa: E402  (after the types it uses)
+from .remote import RemoteModel
 
 __version__ = "0.1.0"
 
@@ -57,6 +58,7 @@ __all__ = [
     "Piece",
     "PromptFormat",
     "RemoteError",
+    "RemoteModel",
     "RuleConfig",
     "SettingError",
     "Span",

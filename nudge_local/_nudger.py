@@ -139,15 +139,17 @@ class Nudger:
     ) -> Nudger:
         """Load a pair named in models.toml (the packaged catalog plus the user's own).
         Settings not given come from the user's config file (``nudge-local config show``)."""
+        from ._remote_catalog import remote_model
         from .catalog import load_catalog, locate_pair
 
         catalog = load_catalog()
         entry = catalog.pair(pair)
         # One message about the pair (both files, one download command), not its first model.
-        base_path, nudging_path = locate_pair(catalog, pair)
+        files = iter(locate_pair(catalog, pair))
+        base_source, nudging_source = (remote_model(m) if m.url else next(files) for m in catalog.pair_models(pair))
         nudger = cls.from_paths(
-            base_path,
-            nudging_path,
+            base_source,
+            nudging_source,
             base_settings=base_settings or configured(entry.base),
             nudging_settings=nudging_settings or configured(entry.nudging),
             **kwargs,

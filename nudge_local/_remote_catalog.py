@@ -21,9 +21,13 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import CatalogError, ChatTemplateError, SettingError
+
+if TYPE_CHECKING:  # catalog imports this module: no import of it at run time
+    from .catalog import ModelEntry
+    from .remote import RemoteModel
 from ._remote_http import check_url
 
 #: Keys a remote entry may have besides ``role`` and ``description`` (and ``repo``/``revision``
@@ -56,18 +60,16 @@ def check_remote_entry(where: str, table: Mapping[str, Any]) -> None:
         raise CatalogError(f"{where} names a server (url) and a file ({', '.join(clash)}); give one or the other.")
 
 
-def remote_url(entry: object) -> str | None:
-    """The server URL of a catalog entry, None for a model file. (Reads the attribute softly
-    until ``ModelEntry`` has the remote fields.)"""
-    url = getattr(entry, "url", None)
-    return url if isinstance(url, str) and url else None
+def remote_url(entry: ModelEntry) -> str | None:
+    """The server URL of a catalog entry, None for a model file."""
+    return entry.url or None
 
 
-def remote_model(entry: Any) -> Any:
+def remote_model(entry: ModelEntry) -> RemoteModel:
     """The :class:`~nudge_local.remote.RemoteModel` of a remote catalog entry."""
     from .remote import RemoteModel
 
-    env = getattr(entry, "api_key_env", None)
+    env = entry.api_key_env
     key = None
     if env:
         key = os.environ.get(env)
@@ -76,8 +78,9 @@ def remote_model(entry: Any) -> Any:
                                "which is not set.")
     role: Literal["base", "nudging"] = "base" if entry.role == "base" else "nudging"
     template_repo = entry.repo if role == "nudging" else None
-    return RemoteModel(entry.url, getattr(entry, "model", None), key, role=role,
-                       template_repo=template_repo, template_revision=getattr(entry, "revision", None))
+    assert entry.url is not None
+    return RemoteModel(entry.url, entry.model, key, role=role,
+                       template_repo=template_repo, template_revision=entry.revision)
 
 
 def hub_chat_template(repo: str, revision: str | None = None) -> str:

@@ -33,12 +33,14 @@ from ._catalog_checks import (
     printable as printable,  # public: the CLI prints catalog text through it
 )
 from ._errors import CatalogError, ModelNotInstalledError
+from ._remote_catalog import check_remote_entry
 from .paths import APP_NAME, models_dir, user_config_dir  # noqa: F401  (re-exported)
 
 Role = Literal["base", "instruct"]
 _MODEL_KEYS = {
     "role", "repo", "file", "size", "license", "sha256", "quantization", "pypi", "pypi_file",
     "pypi_version", "pypi_parts", "revision", "path", "description",
+    "url", "model", "api_key_env", "api_key",  # api_key only to refuse it with its own sentence
 }
 _PAIR_KEYS = {"base", "nudging", "gamma", "description"}
 
@@ -66,6 +68,11 @@ class ModelEntry:
     #: A local file the user points at directly (user models.toml only, typically).
     path: str | None = None
     description: str = ""
+    #: A model on a server (docs/remote.md): its base URL, the served model's name, and the
+    #: environment variable that holds its API key (never the key itself).
+    url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,12 +227,13 @@ def _model(label: str, name: str, t: dict[str, Any]) -> ModelEntry:
     if role not in ("base", "instruct"):
         raise CatalogError(f"{where} needs role = \"base\" or \"instruct\", not {role!r}.")
     check_strings(where, t)
+    check_remote_entry(where, t)
     has_hub = bool(t.get("repo")) and bool(t.get("file"))
-    if not (has_hub or t.get("path") or t.get("pypi")):
-        raise CatalogError(f"{where} needs repo and file, a pypi package, or a local path.")
+    if not (has_hub or t.get("path") or t.get("pypi") or t.get("url")):
+        raise CatalogError(f"{where} needs repo and file, a pypi package, a local path, or a server url.")
     if t.get("pypi") and not t.get("pypi_file"):
         raise CatalogError(f"{where} names a pypi package but no pypi_file.")
-    size = t.get("size", 0 if t.get("path") else None)
+    size = t.get("size", 0 if t.get("path") or t.get("url") else None)
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise CatalogError(f"{where} needs size = <bytes> as a whole number.")
     sha = t.get("sha256")
@@ -238,7 +246,8 @@ def _model(label: str, name: str, t: dict[str, Any]) -> ModelEntry:
         license=t.get("license", "unknown"), sha256=sha, quantization=t.get("quantization", ""),
         pypi=t.get("pypi"), pypi_file=t.get("pypi_file"), pypi_version=t.get("pypi_version"),
         pypi_parts=parts, revision=t.get("revision"), path=t.get("path"),
-        description=t.get("description", ""),
+        description=t.get("description", ""), url=t.get("url"), model=t.get("model"),
+        api_key_env=t.get("api_key_env"),
     )
 
 
@@ -296,13 +305,15 @@ def locate_model(entry: ModelEntry) -> Path:
     raise ModelNotInstalledError(_install_hint(entry))
 
 
-def locate_pair(catalog: Catalog, name: str) -> tuple[Path, Path]:
+def locate_pair(catalog: Catalog, name: str) -> tuple[Path, ...]:
     """Both files of pair ``name``; if any is missing, one error about the pair (download the
     pair, which fetches whatever of it is missing), not only about its first model."""
     base, nudging = catalog.pair_models(name)
     found: list[Path] = []
     missing: list[ModelEntry] = []
     for entry in (base, nudging):
+        if entry.url:
+            continue  # on a server (Nudger.from_catalog opens it as a RemoteModel)
         try:
             found.append(locate_model(entry))
         except ModelNotInstalledError:
@@ -310,7 +321,7 @@ def locate_pair(catalog: Catalog, name: str) -> tuple[Path, Path]:
                 raise
             missing.append(entry)
     if not missing:
-        return found[0], found[1]
+        return tuple(found)  # the local files, in order (a remote model has none)
     if len(missing) == 2:
         what = f"{base.name} and {nudging.name} are missing"
     else:
@@ -325,6 +336,8 @@ def model_status(entry: ModelEntry) -> ModelStatus:
     """Present / missing / partial, without downloading or assembling anything."""
     from . import _pypi_models
 
+    if entry.url:  # on a server: nothing to download (`nudge-local doctor` probes it)
+        return ModelStatus(entry.name, "present", None, 0, "remote", entry.url)
     if entry.path:
         p = Path(entry.path).expanduser()
         if p.is_file():

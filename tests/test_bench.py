@@ -65,9 +65,9 @@ def test_json_carries_every_row_and_the_baseline():
 def test_run_bench_on_a_scripted_pair_measures_each_plan():
     n = make_nudger(chain("Sure,", *[{w: 0.9} for w in (" one", " two")]), chain("", "Sure", ",", " the"))
     n.use_plan("overlap")
-    report = run_bench(n, prompts=["Q", "Q"], max_tokens=8, exact=True)
+    report = run_bench(n, prompts=["Q", "Q"], max_tokens=8, fast=True)
     modes = [(r.mode, r.plan) for r in report.rows]
-    assert ("base", "overlap") in modes and ("base", "turns") in modes and ("exact", "turns") in modes
+    assert ("base", "overlap") in modes and ("base", "turns") in modes and ("fast", "turns") in modes
     assert not any(m == "llama-cpp-python" for m, _ in modes)  # no GGUF file behind a fake
     nudged = next(r for r in report.rows if r.default)
     assert nudged.mode == "nudged" and nudged.plan == "overlap" and nudged.tokens > 0

@@ -68,7 +68,6 @@ def _mem_total() -> int:
 
 def test_doctor_prints_true_facts_of_this_machine(capsys):
     from nudge_local.cli import main
-
     from nudge_local.config import config_path
 
     config_path().parent.mkdir(parents=True)

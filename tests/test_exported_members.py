@@ -6,10 +6,10 @@ import nudge_local
 def test_public_api():
     assert sorted(nudge_local.__all__) == sorted([
         "Backend", "BusyError", "CatalogError", "ChatTemplateError", "ContextOverflowError", "DEFAULT_SYSTEM",
-        "DownloadError", "EvalCounters", "GenerationError", "InstructBaseWarning", "ModelClosedError", "ModelFileError", "ModelInfo",
-        "ModelNotInstalledError", "ModelSettings", "NudgeError", "NudgeResult", "NudgeStream", "Nudger",
-        "PairInfo", "Piece", "PromptFormat", "RemoteError", "RuleConfig", "SettingError", "Span", "Stats", "__version__",
-        "download",
+        "DownloadError", "EvalCounters", "GenerationError", "InstructBaseWarning", "ModelClosedError",
+        "ModelFileError", "ModelInfo", "ModelNotInstalledError", "ModelSettings", "NudgeError", "NudgeResult",
+        "NudgeStream", "Nudger", "PairInfo", "Piece", "PromptFormat", "RemoteError", "RemoteModel", "RuleConfig",
+        "SettingError", "Span", "Stats", "__version__", "download",
     ])
     assert callable(nudge_local.download)
     for name in nudge_local.__all__:

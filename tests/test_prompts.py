@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from fakes import make_pair
 
 from nudge_local import ChatTemplateError, Nudger, SettingError
 from nudge_local._prompts import ChatTemplate, base_prompt, normalize_messages
-
-from fakes import make_pair
 
 CHATML = (
     "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"

@@ -38,13 +38,15 @@ def register(sub: Any) -> None:
     g.add_argument("--gammas", default=",".join(f"{x:g}" for x in DEFAULT_GAMMAS),
                    help="γ values for the nudged systems (default: %(default)s)")
     g.add_argument("--systems", default="base,nudging,nudged",
-                   help="any of base,nudging,nudged,exact (exact: the reference code's behaviour; "
-                   "default: %(default)s)")
+                   help="any of base,nudging,nudged,fast (nudged: the engine's default, the paper's rule; "
+                   "fast: the lazy mode, exact=False; default: %(default)s)")
     g.add_argument("--limit", default=str(PAPER_LIMIT),
                    help="items per task, a seeded random sample as in the paper (default %(default)s; "
                    "'all' for every item)")
-    g.add_argument("--seed", type=int, default=PAPER_SEED, help="seed of the sample (default: the paper's, %(default)s)")
-    g.add_argument("--max-tokens", type=int, default=512, help="answer length limit, in base tokens (default %(default)s)")
+    g.add_argument("--seed", type=int, default=PAPER_SEED,
+                   help="seed of the sample (default: the paper's, %(default)s)")
+    g.add_argument("--max-tokens", type=int, default=512,
+                   help="answer length limit, in base tokens (default %(default)s)")
     g.add_argument("--system-prompt", default=REASONING_SYSTEM, help="default: the paper's reasoning prompt")
     g.add_argument("--data-dir", metavar="DIR", help="where dataset files are looked for "
                    "(default: <user data dir>/datasets)")

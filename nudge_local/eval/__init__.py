@@ -7,12 +7,13 @@ Run it::
 
     with Nudger.from_catalog("demo") as n:
         report = run_eval(n, ["coin_flip", "arithmetic"], gammas=[0.3, 0.4],
-                          systems=["base", "nudging", "nudged", "exact"], limit=30)
+                          systems=["base", "nudging", "nudged", "fast"], limit=30)
     print(report.path, report.best_gamma())
 
 Systems: ``"base"`` and ``"nudging"`` (each model alone, ``only=...``), ``"nudged"`` (the
-engine's default mode at each γ) and ``"exact"`` (``exact=True``: the reference code's
-behaviour, at each γ). Generation is greedy with the paper's prompts (system prompt
+engine's default at each γ: the paper's rule, ``exact=True``; ``"exact"`` is accepted as
+another name for it) and ``"fast"`` (the lazy mode, ``exact=False``, at each γ). Generation
+is greedy with the paper's prompts (system prompt
 "Answer the question by walking through the reasoning steps.", prefix "Question: ").
 
 For the chat UI (a small API kept stable):
@@ -25,7 +26,7 @@ For the chat UI (a small API kept stable):
   average over the tasks (ties: the smaller nudge ratio, then the smaller γ).
 * ``EvalReport.table_rows() -> list[TableRow]``: one row per task and system, then one
   ``task == "average"`` row per system. ``TableRow`` fields: ``task``, ``system`` (label such
-  as "nudged γ=0.4"), ``kind`` ("base" | "nudging" | "nudged" | "exact"), ``gamma``,
+  as "nudged γ=0.4"), ``kind`` ("base" | "nudging" | "nudged" | "fast"), ``gamma``,
   ``accuracy``, ``stderr``, ``nudge_ratio`` (fractions 0..1, or None), ``n``, ``unreadable``,
   ``tokens_per_second``.
 * ``EvalReport.partial``, ``.done``, ``.total``, ``.path``, ``.pair_label``, ``.tasks``;

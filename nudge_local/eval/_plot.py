@@ -25,7 +25,7 @@ def write_plot(report: EvalReport) -> str | None:
         return NO_MATPLOTLIB
     fig, (acc_ax, ratio_ax) = plt.subplots(1, 2, figsize=(10, 4))
     keys = {s.key for s in report.systems}
-    styles: tuple[tuple[Kind, str], ...] = (("nudged", "o-"), ("exact", "s--"))
+    styles: tuple[tuple[Kind, str], ...] = (("nudged", "o-"), ("fast", "s--"))
     for kind, style in styles:
         systems = [System(kind, g) for g in gammas if System(kind, g).key in keys]
         if not systems:

@@ -54,7 +54,7 @@ def _table(task: str, rows: list[TableRow], systems: list[System],
         unread = sum(r.unreadable for r in rows)
         title = f"{task} ({len(spec['indices'])} items, scorer {spec['scorer']}; {unread} answers no rule could read)"
     head = f"{'system':<15}{'accuracy':>16}{'nudge':>8}{'tok/s':>7}{'unread':>7}  {'vs base':<16}{'vs nudging':<16}"
-    if any(s.kind == "exact" for s in systems):
+    if any(s.kind == "fast" for s in systems):
         head += "vs nudged (same γ)"
     lines = [title, head]
     for system, row in zip(systems, rows, strict=True):
@@ -63,7 +63,7 @@ def _table(task: str, rows: list[TableRow], systems: list[System],
         line = f"{row.system:<15}{acc:>16}{pct(row.nudge_ratio, 0):>8}{rate:>7}{row.unreadable:>7}  "
         for versus in ("base", "nudging"):
             line += f"{_diff(comparisons.get((task, system.label, versus))):<16}"
-        if system.kind == "exact":
+        if system.kind == "fast":
             line += _diff(comparisons.get((task, system.label, System("nudged", system.gamma).label)))
         lines.append(line.rstrip())
     return "\n".join(lines)
@@ -87,7 +87,7 @@ def text_chart(report: EvalReport) -> str:
     legend = "  ".join(f"{k[0].upper()} = {k} alone {pct(a)}" for k, a in refs.items())
     lines = [f"accuracy vs γ (average over tasks; bar scale 0-100%){'; ' + legend if legend else ''}"]
     for g in gammas:
-        for kind in ("nudged", "exact"):
+        for kind in ("nudged", "fast"):
             s = System(kind, g)
             if s.key not in keys:
                 continue

@@ -119,15 +119,15 @@ class EvalReport:
         return rows
 
     def pairs(self) -> list[tuple[System, System]]:
-        """The comparisons a run reports: nudged and exact against each model alone, and exact
+        """The comparisons a run reports: nudged and fast against each model alone, and fast
         against nudged at the same γ."""
         keys = {s.key for s in self.systems}
         out = []
         for s in self.systems:
-            if s.kind in ("nudged", "exact"):
+            if s.kind in ("nudged", "fast"):
                 out += [(s, System(alone)) for alone in ("base", "nudging") if alone in keys]
                 twin = System("nudged", s.gamma)
-                if s.kind == "exact" and twin.key in keys:
+                if s.kind == "fast" and twin.key in keys:
                     out.append((s, twin))
         return out
 
@@ -152,10 +152,10 @@ class EvalReport:
         return [self.compare(t, s, v) for t in scopes for s, v in self.pairs()]
 
     def best_gamma(self) -> float | None:
-        """The γ whose nudged system (default mode; exact mode if the run had no default one)
+        """The γ whose nudged system (the default mode; the fast mode if the run had none)
         scored best on average over tasks; ties go to the smaller nudge ratio, then the smaller
         γ. None when the run has no nudged system or no results yet."""
-        for kind in ("nudged", "exact"):
+        for kind in ("nudged", "fast"):
             rows = [self.average_row(s) for s in self.systems if s.kind == kind]
             rows = [r for r in rows if r.accuracy is not None and r.gamma is not None]
             if rows:

@@ -11,12 +11,12 @@ pytestmark = pytest.mark.real
 
 def test_bench_json_reports_every_row_against_the_best_base():
     proc = subprocess.run([sys.executable, "-m", "nudge_local", "bench", "--pair", "demo",
-                           "--prompts", "1", "--max-tokens", "12", "--exact", "--json"],
+                           "--prompts", "1", "--max-tokens", "12", "--fast", "--json"],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     figures = json.loads(proc.stdout)
     rows = {(r["mode"], r["plan"]): r for r in figures["rows"]}
-    for mode in ("llama-cpp-python", "base", "nudging", "nudged", "exact"):
+    for mode in ("llama-cpp-python", "base", "nudging", "nudged", "fast"):
         for plan in ("overlap", "turns"):
             r = rows[(mode, plan)]
             assert r["tokens"] > 0 and r["seconds"] > 0 and r["tokens_per_second"] > 0

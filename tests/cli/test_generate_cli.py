@@ -28,7 +28,7 @@ def demo_paths():
 def assert_one_sentence_error(proc, fragment):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("nudge-local: error: "), proc.stderr
     assert fragment in lines[0]
 

@@ -31,7 +31,7 @@ def fake_models(monkeypatch):
     (["--tasks", "gsm8k"], "No data file for gsm8k: put the GSM8K test split at "),
     (["--gammas", "0.3,abc"], "--gammas takes numbers between 0 and 1 separated by commas; 'abc' is not a number."),
     (["--gammas", "0.3,1.5"], "Each γ must be between 0 and 1; got 1.5."),
-    (["--systems", "base,magic"], "Unknown system 'magic'; the systems are base, nudging, nudged, exact."),
+    (["--systems", "base,magic"], "Unknown system 'magic'; the systems are base, nudging, nudged, fast."),
     (["--limit", "ten"], "--limit takes a whole number or all; got 'ten'."),
     (["--max-tokens", "0"], "--max-tokens must be at least 1; got 0."),
     (["--resume"], "--resume needs --out DIR, the folder of the run to continue."),

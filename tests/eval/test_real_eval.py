@@ -14,11 +14,11 @@ pytestmark = pytest.mark.real
 def test_demo_pair_eval_writes_table_json_samples_and_png(demo_nudger, tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "run"
-    report = run_eval(demo_nudger, ["arithmetic", "coin_flip"], gammas=[0.4], systems="base,nudging,nudged,exact",
+    report = run_eval(demo_nudger, ["arithmetic", "coin_flip"], gammas=[0.4], systems="base,nudging,fast,nudged",
                       limit=1, max_tokens=24, out_dir=out)
     assert not report.partial and report.done == 8
     table = render_report(report)
-    for label in ("base", "nudging", "nudged γ=0.4", "exact γ=0.4", "average over 2 tasks", "accuracy vs γ"):
+    for label in ("base", "nudging", "fast γ=0.4", "nudged γ=0.4", "average over 2 tasks", "accuracy vs γ"):
         assert label in table
     results = json.loads((out / "results.json").read_text())
     assert results["config"]["pair"]["base"]["sha256"] and len(results["config"]["pair"]["base"]["sha256"]) == 64

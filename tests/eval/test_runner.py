@@ -25,34 +25,34 @@ def texts(report, key):
 
 def test_gamma_zero_gives_the_base_answers_and_gamma_one_the_nudging_models(tasks, tmp_path):
     with standard_pair(tasks) as n:
-        report = run_eval(n, tasks, gammas=[0.0, 1.0], systems="base,nudging,nudged,exact", limit=4,
+        report = run_eval(n, tasks, gammas=[0.0, 1.0], systems="base,nudging,fast,nudged", limit=4,
                           out_dir=tmp_path / "run", plot=False)
     base, nudging = texts(report, "base"), texts(report, "nudging")
     assert base != nudging
     # γ = 0: the base is always confident, so after the nudging model's first word (the rule
     # always keeps it; here both models start with "The") the base writes everything.
-    assert texts(report, "nudged@0") == base
+    assert texts(report, "fast@0") == base
     # γ = 1: the base (top-1 probability 0.9 < 1) is never confident; it still writes a token
     # where the nudging model's next word starts with it (agreement), which leaves the text as
     # the nudging model would have written it.
+    assert texts(report, "fast@1") == nudging
     assert texts(report, "nudged@1") == nudging
-    assert texts(report, "exact@1") == nudging
     ratios = {r["system_key"]: r["nudge_ratio"] for r in report.samples}
-    assert 0 < ratios["nudged@1"] < 1  # the agreeing words count as the base's
+    assert 0 < ratios["fast@1"] < 1  # the agreeing words count as the base's
     # The reference rule (exact) appends a whole 16-token draft when the nudging model ends
     # within it: these one-line answers are the nudging model's at every γ, even γ = 0.
-    assert texts(report, "exact@0") == nudging
+    assert texts(report, "nudged@0") == nudging
 
 
 def test_gamma_zero_still_keeps_the_nudging_models_first_word(tasks, tmp_path):
     base = {q: "Sure," + a[3:] for q, a in answers_for(tasks, lambda it: True).items()}      # "Sure, answer is 8."
     nudging = {q: "Well," + a[3:] for q, a in answers_for(tasks, lambda it: False).items()}  # "Well, answer is 9."
     with make_eval_nudger(base, nudging, lenient_base=True) as n:
-        report = run_eval(n, ["arithmetic"], gammas=[0.0], systems="base,nudged", limit=3, out_dir=tmp_path / "r",
+        report = run_eval(n, ["arithmetic"], gammas=[0.0], systems="base,fast", limit=3, out_dir=tmp_path / "r",
                           plot=False)
     alone = texts(report, "base")
     for r in report.samples:
-        if r["system_key"] == "nudged@0":
+        if r["system_key"] == "fast@0":
             assert r["spans"][0] == {"text": "Well,", "source": "nudging"}
             assert r["resps"][0][0] == "Well," + alone[(r["task"], r["doc_id"])][len("Sure,"):]
             assert r["acc"] == 1  # same answer as the base's, one word different
@@ -61,12 +61,12 @@ def test_gamma_zero_still_keeps_the_nudging_models_first_word(tasks, tmp_path):
 def test_report_numbers_match_the_samples_file(tasks, tmp_path):
     out = tmp_path / "run"
     with standard_pair(tasks) as n:
-        report = run_eval(n, tasks, gammas=[0.4], systems="base,nudging,nudged", limit=6, out_dir=out, plot=False)
+        report = run_eval(n, tasks, gammas=[0.4], systems="base,nudging,fast", limit=6, out_dir=out, plot=False)
     results = json.loads((out / "results.json").read_text())
     samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len(samples) == 2 * 6 * 3 and results["done"] == results["total"] == 36 and not results["partial"]
     for task in TASKS:
-        for key in ("base", "nudging", "nudged@0.4"):
+        for key in ("base", "nudging", "fast@0.4"):
             mine = [s for s in samples if s["task"] == task and s["system_key"] == key]
             got = results["results"][task][key]
             assert got["n"] == len(mine) == 6
@@ -79,7 +79,7 @@ def test_report_numbers_match_the_samples_file(tasks, tmp_path):
         ids = report.config["tasks"][report.tasks.index(task)]["indices"]
         assert results["results"][task]["base"]["correct"] == sum(1 for i in ids if i % 2 == 0)
         assert results["results"][task]["nudging"]["correct"] == sum(1 for i in ids if i % 3 == 0)
-    # McNemar from the samples: nudged@0.4 (= base here) against nudging, pooled over tasks.
+    # McNemar from the samples: fast@0.4 (= base here) against nudging, pooled over tasks.
     comp = next(c for c in results["comparisons"] if c["task"] == "average" and c["versus"] == "nudging")
     b = sum(1 for s in samples if s["system_key"] == "base" and s["acc"]
             and not next(t for t in samples if t["system_key"] == "nudging" and (t["task"], t["doc_id"]) ==
@@ -89,7 +89,7 @@ def test_report_numbers_match_the_samples_file(tasks, tmp_path):
 
 def test_samples_use_lm_eval_field_names(tasks, tmp_path):
     with standard_pair(tasks) as n:
-        report = run_eval(n, ["coin_flip"], gammas=[0.4], systems="nudged", limit=1, out_dir=tmp_path / "r",
+        report = run_eval(n, ["coin_flip"], gammas=[0.4], systems="fast", limit=1, out_dir=tmp_path / "r",
                           plot=False)
     (s,) = report.samples
     for field in ("doc_id", "doc", "target", "arguments", "resps", "filtered_resps", "doc_hash", "prompt_hash",
@@ -144,8 +144,8 @@ def test_resume_refuses_other_settings_and_a_new_run_refuses_an_old_folder(tasks
 def test_last_results_best_gamma_and_rows_for_the_ui(tasks):
     assert last_results("fake-base + fake-nudging") is None
     with standard_pair(tasks) as n:
-        first = run_eval(n, tasks, gammas=[0.4, 1.0], limit=4, plot=False)
-        second = run_eval(n, tasks, gammas=[0.0, 1.0], limit=4, plot=False)
+        first = run_eval(n, tasks, gammas=[0.4, 1.0], systems="base,nudging,fast", limit=4, plot=False)
+        second = run_eval(n, tasks, gammas=[0.0, 1.0], systems="base,nudging,fast", limit=4, plot=False)
     assert first.path != second.path
     latest = last_results(n.info.label)
     assert latest is not None and latest.path == second.path
@@ -153,18 +153,18 @@ def test_last_results_best_gamma_and_rows_for_the_ui(tasks):
     assert latest.best_gamma() == 0.0
     rows = latest.table_rows()
     assert [(r.task, r.system) for r in rows[:5]] == [("arithmetic", s) for s in
-                                                      ("base", "nudging", "nudged γ=0", "nudged γ=1")] + [
+                                                      ("base", "nudging", "fast γ=0", "fast γ=1")] + [
         ("coin_flip", "base")]
     assert rows[-1].task == "average" and rows[-1].n == 8
     assert all(0.0 <= (r.accuracy or 0.0) <= 1.0 for r in rows)
-    assert "γ=0    nudged" in text_chart(latest)
+    assert "γ=0    fast" in text_chart(latest)
     assert load_results(latest.path / "results.json").as_dict()["results"] == latest.as_dict()["results"]
 
 
 def test_best_gamma_ties_go_to_the_lower_nudge_ratio(tasks, tmp_path):
     same = answers_for(tasks, lambda it: True)
     with make_eval_nudger(same, same) as n:
-        report = run_eval(n, ["coin_flip"], gammas=[1.0, 0.0], systems="nudged", limit=4, out_dir=tmp_path / "r",
+        report = run_eval(n, ["coin_flip"], gammas=[1.0, 0.0], systems="fast", limit=4, out_dir=tmp_path / "r",
                           plot=False)
     rows = {r.gamma: r for r in report.table_rows()}
     assert rows[0.0].accuracy == rows[1.0].accuracy == 1.0

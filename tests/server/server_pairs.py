@@ -10,11 +10,10 @@ error), and a log of what each call saw (which generation ran, and how far it go
 
 from __future__ import annotations
 
-from typing import Any
-
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from fakes import SPECIALS, TEMPLATE
 
