@@ -34,18 +34,22 @@ def _spec_from_args(args: argparse.Namespace) -> ModelSpec | None:
     from nudge_local_tui.engine import ModelSpec
 
     pair = getattr(args, "pair", None)
-    base = getattr(args, "base", None)
-    nudging = getattr(args, "nudging", None)
+    sides = []
+    for role in ("base", "nudging"):
+        path, url = getattr(args, role, None), getattr(args, f"{role}_url", None)
+        if path and url:
+            raise SettingError(f"Give either --{role} PATH or --{role}-url URL, not both.")
+        sides.append(url or path)
+    base, nudging = sides
     if base or nudging:
         if not (base and nudging):
-            raise SettingError("Give both --base and --nudging, or a --pair.")
+            raise SettingError("Give both --base and --nudging (a file or a --*-url each), or a --pair.")
         if pair:
             raise SettingError("Give either --pair or --base/--nudging, not both.")
-        for path in (base, nudging):
-            if not Path(path).expanduser().is_file():
-                raise ModelFileError(f"Model file {path} does not exist.")
-        return ModelSpec(base=str(Path(base).expanduser().resolve()),
-                         nudging=str(Path(nudging).expanduser().resolve()))
+        for side in (base, nudging):
+            if not _is_url(side) and not Path(side).expanduser().is_file():
+                raise ModelFileError(f"Model file {side} does not exist.")
+        return ModelSpec(base=_where(base), nudging=_where(nudging))
     if pair:
         from nudge_local.catalog import load_catalog, model_status
 
@@ -58,13 +62,30 @@ def _spec_from_args(args: argparse.Namespace) -> ModelSpec | None:
     return None
 
 
+def _is_url(where: str) -> bool:
+    return where.startswith(("http://", "https://"))
+
+
+def _where(side: str) -> str:
+    """A model's place as the UI keeps it: a server URL as given, a file as an absolute path
+    (API keys never go into the spec, which the chat history stores)."""
+    return side if _is_url(side) else str(Path(side).expanduser().resolve())
+
+
 def _loader(args: argparse.Namespace) -> Loader:
-    """Load a spec the way the other commands do (config-file settings, --n-ctx, ...)."""
+    """Load a spec the way the other commands do (config-file settings, --n-ctx, remote flags)."""
     from ._common import load_nudger
 
     def load(spec: ModelSpec) -> PairModel:
         ns = argparse.Namespace(**vars(args))
-        ns.pair, ns.base, ns.nudging = spec.pair, spec.base, spec.nudging
+        ns.pair = spec.pair
+        for role, where in (("base", spec.base), ("nudging", spec.nudging)):
+            remote = where is not None and _is_url(where)
+            setattr(ns, role, None if remote else where)
+            setattr(ns, f"{role}_url", where if remote else None)
+            if not remote:  # --base-model / --base-api-key go with a URL only
+                setattr(ns, f"{role}_model", None)
+                setattr(ns, f"{role}_api_key", None)
         nudger: PairModel = load_nudger(ns)
         return nudger
 

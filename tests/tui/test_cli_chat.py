@@ -78,3 +78,37 @@ def test_nudge_local_chat_exits_non_zero_after_a_crash_in_a_real_terminal(privat
     finally:
         session.kill()
     assert status.read_text().strip() == "1"
+
+
+def test_chat_takes_a_remote_base_and_keeps_no_key_in_the_spec(tmp_path):
+    """`nudge-local chat --base-url URL --nudging PATH`: the spec names the server (no key), and
+    the loader hands the URL to the same model loading as every command."""
+    import argparse
+
+    from nudge_local.cli.chat import _loader, _spec_from_args
+
+    nudging = tmp_path / "n.gguf"
+    nudging.write_bytes(b"GGUF" + bytes(16))
+    args = argparse.Namespace(pair=None, base=None, nudging=str(nudging), base_url="http://127.0.0.1:9/v1",
+                              nudging_url=None, base_model="big", base_api_key="sk-secret",
+                              nudging_model=None, nudging_api_key=None)
+    spec = _spec_from_args(args)
+    assert spec is not None and spec.base == "http://127.0.0.1:9/v1" and spec.nudging == str(nudging)
+    assert "sk-secret" not in spec.to_json() and spec.label == "127.0.0.1:9 + n.gguf"
+    seen = {}
+
+    def fake_load(ns):
+        seen.update(vars(ns))
+        return "loaded"
+
+    import nudge_local.cli._common as common
+
+    original = common.load_nudger
+    common.load_nudger = fake_load
+    try:
+        assert _loader(args)(spec) == "loaded"
+    finally:
+        common.load_nudger = original
+    assert seen["base"] is None and seen["base_url"] == "http://127.0.0.1:9/v1"
+    assert seen["base_model"] == "big" and seen["base_api_key"] == "sk-secret"
+    assert seen["nudging"] == str(nudging) and seen["nudging_url"] is None

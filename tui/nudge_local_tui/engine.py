@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Literal, Protocol
 
 from nudge_local import NudgeResult, PairInfo, Piece
@@ -61,7 +62,7 @@ class ModelSpec:
     def label(self) -> str:
         if self.pair:
             return self.pair
-        return f"{Path(self.base or '?').name} + {Path(self.nudging or '?').name}"
+        return f"{_short(self.base)} + {_short(self.nudging)}"
 
     def to_json(self) -> str:
         return json.dumps({"pair": self.pair, "base": self.base, "nudging": self.nudging})
@@ -76,6 +77,13 @@ class ModelSpec:
         except (ValueError, AttributeError):
             return None
         return spec if spec.pair or (spec.base and spec.nudging) else None
+
+
+def _short(where: str | None) -> str:
+    """A file's name, or a server's host for a model behind a URL."""
+    if where and where.startswith(("http://", "https://")):
+        return urlsplit(where).netloc or where
+    return Path(where or "?").name
 
 
 Loader = Callable[[ModelSpec], PairModel]
