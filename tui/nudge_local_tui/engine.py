@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
 from nudge_local import NudgeResult, PairInfo, Piece
 
