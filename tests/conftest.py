@@ -9,6 +9,7 @@ of downloads take the ``isolated_models_dir`` fixture to get an empty one.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ from nudge_local.paths import MODELS_DIR_ENV, models_dir
 
 # Read before any test changes the environment.
 _REAL_MODELS_DIR = models_dir()
+# pip's cache, so that installs made by tests (pipx, the standalone build) reuse the wheel of
+# llama-cpp-python built for this machine instead of compiling llama.cpp again.
+_REAL_PIP_CACHE = os.environ.get("PIP_CACHE_DIR") or str(
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pip")
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +36,7 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv(MODELS_DIR_ENV, str(_REAL_MODELS_DIR))
+    monkeypatch.setenv("PIP_CACHE_DIR", _REAL_PIP_CACHE)
     # A pair new to a machine is calibrated at load (a few seconds); tests pin the plan
     # instead, except those of the calibration itself (tests/test_plan.py).
     monkeypatch.setenv(PLAN_ENV, "overlap")
