@@ -40,8 +40,10 @@ class EvalCounters:
     rows_read: int = 0
     #: rows served from the backend's own cache of recent positions (no evaluation)
     rows_reused: int = 0
-    #: seconds spent inside the runtime's decode calls
+    #: seconds spent inside the runtime's decode calls (a remote model: in its HTTP calls)
     decode_seconds: float = 0.0
+    #: a remote model: tokens its server generated that the rule did not use
+    unused_tokens: int = 0
 
     @property
     def evaluated_tokens(self) -> int:

@@ -292,4 +292,4 @@ def _as_eval(c: CallCounters) -> EvalCounters:
     """A text model's call counters in the units ``Stats`` reports for local models: prompt
     tokens processed as batched, generated tokens as single, calls as decode calls."""
     return EvalCounters(single_tokens=c.generated_tokens, batched_tokens=c.prompt_tokens,
-                        decode_calls=c.calls, decode_seconds=c.seconds)
+                        decode_calls=c.calls, decode_seconds=c.seconds, unused_tokens=c.discarded_tokens)

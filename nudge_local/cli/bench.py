@@ -71,11 +71,24 @@ def print_report(report: BenchReport, load_seconds: float) -> None:
     for r in report.rows:
         if r.default:
             _print_breakdown(report, r)
+        elif r.plan == "-" and r.mode in ("nudged", "fast"):
+            _print_remote(report, r)
     files_kv = report.model_file_bytes + report.kv_cache_bytes
     if files_kv:
         print(f"peak RSS {format_bytes(report.peak_rss_bytes)}; model files "
               f"{format_bytes(report.model_file_bytes)} + KV caches {format_bytes(report.kv_cache_bytes)} = "
               f"{format_bytes(files_kv)}; ratio {report.peak_rss_bytes / files_kv:.2f}x")
+
+
+def _print_remote(report: BenchReport, row: Row) -> None:
+    """A pair with a model on a server: what its calls cost."""
+    for name, work in (("base", row.base_work), ("nudging", row.nudging_work)):
+        if not work.decode_calls:
+            continue
+        print(f"  {name:<8} {work.decode_calls / max(1, report.prompts):.1f} calls per answer, "
+              f"mean call {1000 * work.decode_seconds / work.decode_calls:.0f} ms, "
+              f"{work.single_tokens} tokens generated, {work.unused_tokens} of them thrown away "
+              f"by the rule, {work.batched_tokens} prompt tokens sent ({row.label}, {row.rate:.1f} tokens/s)")
 
 
 def _print_breakdown(report: BenchReport, row: Row) -> None:
