@@ -78,7 +78,8 @@ ARGS = st.lists(st.sampled_from(sorted(FLAGS)), max_size=4, unique=True).flatmap
 
 
 @settings(max_examples=200, deadline=5000,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # the same empty folder serves every example
+          # the same tmp folder serves every example (nothing is written to it)
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(command=st.sampled_from(["generate", "bench", "eval", "tune"]), flags=ARGS,
        prompt=st.text(max_size=20))
 def test_the_cli_refuses_bad_arguments_in_one_sentence_before_loading_models(command, flags, prompt,
