@@ -62,3 +62,23 @@ def demo_nudger():
     settings = ModelSettings(n_ctx=2048)
     with Nudger.from_catalog("demo", base_settings=settings, nudging_settings=settings) as n:
         yield n
+
+
+# Test modules that start servers, the chat app, other processes or builds: `slow` (seconds to
+# minutes each). What is left, `-m "not real and not slow"`, is the in-process tests on scripted
+# models, which run in seconds; .ci/run runs everything.
+_SLOW_FOLDERS = ("tui", "server", "remote", "packaging")
+_SLOW_MODULES = {
+    "test_download.py", "test_download_faults.py", "test_pypi_download.py", "test_doctor.py",
+    "test_cli_eval.py", "test_eval_store.py",
+    "test_download_cli.py", "test_models_cli.py", "test_generate_cli.py", "test_bench_cli.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).parent
+    for item in items:
+        path = Path(str(item.fspath))
+        parts = path.relative_to(tests_dir).parts if path.is_relative_to(tests_dir) else ()
+        if (parts and parts[0] in _SLOW_FOLDERS) or path.name in _SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
