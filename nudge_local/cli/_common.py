@@ -8,6 +8,7 @@ the pair name, the remote-model flags.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,6 +76,10 @@ def check_args(args: argparse.Namespace) -> None:
     """Everything about the command line that can be checked without the models."""
     from ..catalog import pair_name
 
+    for name in ("gamma", "temperature", "top_p", "timeout"):
+        value = getattr(args, name, None)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SettingError(f"{name} must be a finite number, got {value}.")
     gamma = getattr(args, "gamma", None)
     if gamma is not None and not 0.0 <= gamma <= 1.0:  # nan fails too
         raise SettingError(f"gamma must be between 0 and 1, got {gamma}.")

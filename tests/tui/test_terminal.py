@@ -104,4 +104,4 @@ def test_real_demo_pair_in_a_real_terminal_is_complete_after_loading(private_dir
         (chat,) = store.list_chats()
         messages = store.messages(chat.id)
     assert [m.role for m in messages] == ["user", "assistant"]
-    assert messages[1].content.strip() and messages[1].content.split()[0] in screen
+    assert messages[1].content.strip() and messages[1].content.split()[0] in screen, screen

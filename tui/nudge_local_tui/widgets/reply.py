@@ -109,8 +109,11 @@ class ReplyView(Vertical, ChatItem, can_focus=True):
         self.spans = [(s.text, s.source) for s in result.spans]
         self.done = True
         self.cancelled = result.stop_reason == "cancelled"
-        self.set_status(stats_text(result))
-        self.refresh_body()
+        self._status = stats_text(result)  # shown once the body is (never stats above no text)
+        if self.live:
+            self.refresh_body()
+        else:
+            self.set_status(self._status)
 
     def load(self, spans: list[tuple[str, str]], status: str) -> None:
         """Show a stored reply."""
@@ -151,8 +154,11 @@ class ReplyView(Vertical, ChatItem, can_focus=True):
         self._render_pending = False
         if not self.live:  # removed (another chat opened) while a render was pending
             return
+        final = self.done  # this render shows the final text
         for markdown in self.query(ReplyMarkdown).results(ReplyMarkdown):
             await markdown.update(markdown.source_for(self.spans, self.marks))
+        if final and self.live:
+            self.set_status(self._status)
 
     def on_mount(self) -> None:
         if self.spans or self.done:  # filled before it was mounted
