@@ -282,6 +282,15 @@ class ModelStatus:
     detail: str = ""
 
 
+def check_model_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path if it names a readable GGUF file, else one clear
+    :class:`~nudge_local.ModelFileError` (missing, a folder, a pipe, not GGUF). Reads 4 bytes;
+    the UI and the CLI call it before they start, so a wrong path never opens the chat app."""
+    from ._llama_load import check_gguf
+
+    return check_gguf(path)
+
+
 def locate_model(entry: ModelEntry) -> Path:
     """The local .gguf file for ``entry``; assembles an installed chunked PyPI package once."""
     from . import _pypi_models

@@ -267,6 +267,9 @@ def test_cli_output_to_a_full_disk_or_a_closed_pipe_is_not_a_traceback(tmp_path)
     (["--seed", "-1"], "seed must be a whole number"),
     (["--top-p", "0"], "top_p must be in"),
     (["--gamma", "1.5"], "gamma must be between 0 and 1"),
+    (["--gamma", "inf"], "gamma must be a finite number"),
+    (["--timeout", "inf"], "--timeout must be a finite number"),
+    (["--top-p", "nan"], "top_p must be a finite number"),
 ])
 def test_cli_bad_numbers_are_one_sentence_and_exit_2(flag, message):
     p = subprocess.run([sys.executable, "-m", "nudge_local", "generate", "--pair", "demo", *flag, "Hi"],
@@ -275,3 +278,13 @@ def test_cli_bad_numbers_are_one_sentence_and_exit_2(flag, message):
     assert message in p.stderr and "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
 
+
+
+@pytest.mark.parametrize("count", ["0", "-1", "99"])
+def test_bench_prompt_count_outside_the_set_is_one_sentence(count, capsys):
+    from nudge_local.cli import main
+
+    assert main(["bench", "--pair", "demo", "--prompts", count]) == 2
+    err = capsys.readouterr().err
+    assert f"--prompts must be between 1 and 6 (the default set's size), got {count}." in err
+    assert err.count("\n") == 1

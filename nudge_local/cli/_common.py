@@ -79,7 +79,8 @@ def check_args(args: argparse.Namespace) -> None:
     for name in ("gamma", "temperature", "top_p", "timeout"):
         value = getattr(args, name, None)
         if isinstance(value, float) and not math.isfinite(value):
-            raise SettingError(f"{name} must be a finite number, got {value}.")
+            flag = "--timeout" if name == "timeout" else name  # the others read as the API's names
+            raise SettingError(f"{flag} must be a finite number, got {value}.")
     gamma = getattr(args, "gamma", None)
     if gamma is not None and not 0.0 <= gamma <= 1.0:  # nan fails too
         raise SettingError(f"gamma must be between 0 and 1, got {gamma}.")

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from .. import SettingError
 from ..bench import PROMPT_SETS, BenchReport, Row, run_bench
 from ..units import format_bytes
 from ._common import add_model_args, load_nudger
@@ -34,7 +35,10 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     prompts = PROMPT_SETS[args.prompt_set]
     if args.prompts is not None:
-        prompts = prompts[: max(1, args.prompts)]
+        if not 1 <= args.prompts <= len(prompts):
+            raise SettingError(f"--prompts must be between 1 and {len(prompts)} (the {args.prompt_set} "
+                               f"set's size), got {args.prompts}.")
+        prompts = prompts[: args.prompts]
     with load_nudger(args) as nudger:
         load_seconds = nudger.load_seconds
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nudge_local import ModelFileError, ModelNotInstalledError, NudgeError, SettingError
+from nudge_local import ModelNotInstalledError, NudgeError, SettingError
 
 from ._common import add_model_args
 
@@ -46,9 +46,11 @@ def _spec_from_args(args: argparse.Namespace) -> ModelSpec | None:
             raise SettingError("Give both --base and --nudging (a file or a --*-url each), or a --pair.")
         if pair:
             raise SettingError("Give either --pair or --base/--nudging, not both.")
+        from nudge_local.catalog import check_model_file
+
         for side in (base, nudging):
-            if not _is_url(side) and not Path(side).expanduser().is_file():
-                raise ModelFileError(f"Model file {side} does not exist.")
+            if not _is_url(side):
+                check_model_file(side)  # missing, a folder, a pipe, not a GGUF: one sentence
         return ModelSpec(base=_where(base), nudging=_where(nudging))
     if pair:
         from nudge_local.catalog import load_catalog, model_status

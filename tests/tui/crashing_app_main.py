@@ -14,5 +14,10 @@ def _crash(self: NudgeApp) -> None:
 
 
 if __name__ == "__main__":
+    import tempfile
+    from pathlib import Path
+
     NudgeApp.on_mount = _crash  # type: ignore[method-assign]
-    sys.exit(main(["chat", "--base", __file__, "--nudging", __file__]))
+    fake = Path(tempfile.mkdtemp()) / "m.gguf"
+    fake.write_bytes(b"GGUF" + bytes(60))  # passes the file check; the UI crashes before loading
+    sys.exit(main(["chat", "--base", str(fake), "--nudging", str(fake)]))

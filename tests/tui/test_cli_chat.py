@@ -11,7 +11,9 @@ from nudge_local.cli import main
     "argv, message",
     [
         (["chat", "--base", "/nope.gguf"], "Give both --base and --nudging"),
-        (["chat", "--base", "/nope.gguf", "--nudging", "/nope2.gguf"], "does not exist"),
+        (["chat", "--base", "/nope.gguf", "--nudging", "/nope2.gguf"], "Model file not found: /nope.gguf"),
+        (["chat", "--base", __file__, "--nudging", __file__], "is not a GGUF model file"),
+        (["chat", "--base", "/", "--nudging", "/"], "is a folder"),
         (["chat", "--pair", "no-such-pair"], "Unknown pair 'no-such-pair'"),
         (["chat", "--pair", "demo", "--threads", "0"], "--threads must be at least 1"),
     ],
@@ -37,7 +39,9 @@ def test_a_chat_database_from_a_newer_version_is_refused(private_dirs, capsys):
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     conn.close()
-    assert main(["chat", "--base", __file__, "--nudging", __file__]) == 2
+    fake = private_dirs / "m.gguf"
+    fake.write_bytes(b"GGUF" + b"\0" * 60)  # passes the file check; the store is checked next
+    assert main(["chat", "--base", str(fake), "--nudging", str(fake)]) == 2
     assert "upgrade nudge-local" in capsys.readouterr().err
 
 
