@@ -9,6 +9,7 @@ from nudge_local_tui.screens.dialogs import AskText, Confirm
 from nudge_local_tui.screens.history import HistoryScreen
 from nudge_local_tui.store import ChatStore
 from nudge_local_tui.widgets.reply import ReplyView
+from nudge_local_tui.widgets.reply_markdown import ReplyMarkdown
 from nudge_local_tui.widgets.user_message import UserMessage
 
 
@@ -45,6 +46,9 @@ async def test_history_is_saved_and_reopened_in_a_new_app(tmp_path):
         assert [r.text.split(" is ")[0] for r in replies] == [
             "Sure! The answer to first question", "Sure! The answer to second question"]
         assert "nudge ratio" in str(replies[0].query_one(".reply-stats").render())
+        for reply in replies:  # the stored text is drawn, not only held
+            shown = "".join(block._content.plain for block in reply.query_one(ReplyMarkdown).query("MarkdownBlock"))
+            assert reply.text.split(" is ")[0] in shown, (reply.text, shown)
         # Continuing the reopened chat sends its history and stores into the same chat.
         chat_id = app.chat_id
         await send(pilot, "third question")

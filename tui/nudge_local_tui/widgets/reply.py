@@ -161,8 +161,11 @@ class ReplyView(Vertical, ChatItem, can_focus=True):
             self.set_status(self._status)
 
     def on_mount(self) -> None:
-        if self.spans or self.done:  # filled before it was mounted
-            self.refresh_body()
+        if self.spans or self.done:  # filled before it was mounted (a stored reply)
+            # Not refresh_body(): during Mount, is_mounted is still False, so `live` is too; the
+            # render runs after the mount completes.
+            self._render_pending = True
+            self.call_later(self._render_now)
 
     def action_copy_code(self) -> None:
         blocks = code_blocks(self.text)
