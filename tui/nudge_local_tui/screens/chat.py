@@ -197,8 +197,9 @@ class ChatScreen(Screen[None]):
         job = event.job
         job.view.set_title(dropped=job.dropped)
         if not job.left:
-            self.notify(f"The conversation is longer than the models' context: the {job.dropped} oldest "
-                        "messages are left out of this reply's prompt (they stay in the chat).", timeout=8)
+            what = "oldest message is" if job.dropped == 1 else f"{job.dropped} oldest messages are"
+            self.notify(f"The conversation is longer than the models' context: the {what} left out of "
+                        "this reply's prompt (they stay in the chat).", timeout=8)
 
     @on(ReplyEnded)
     async def _ended(self, event: ReplyEnded) -> None:
