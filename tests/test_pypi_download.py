@@ -300,12 +300,19 @@ def install_fake_packages(site: Path) -> None:
     (info / "top_level.txt").write_text("tiny_base_pkg\n")
 
 
-def test_packages_installed_by_an_older_version_are_still_used(index, tmp_path, monkeypatch,
-                                                                isolated_models_dir):
+@pytest.fixture
+def installed_packages(tmp_path, monkeypatch) -> Path:
+    """The fake packages installed on sys.path (their site folder)."""
     site = tmp_path / "site"
     install_fake_packages(site)
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.delitem(sys.modules, "tiny_base_pkg", raising=False)
+    return site
+
+
+def test_packages_installed_by_an_older_version_are_still_used(index, installed_packages,
+                                                                isolated_models_dir):
+    site = installed_packages
     base, chat = download("pkg")
     assert chat == site / "tiny_chat_pkg" / "tiny-chat.gguf"  # used where it lies
     assert base == pypi_path(load_catalog().model("pkg-base")) and base.read_bytes() == BASE
@@ -349,18 +356,14 @@ def test_the_real_demo_pair_from_pypi(isolated_models_dir, monkeypatch):
     assert locate_pair(catalog, "demo") == (base, nudging)
 
 
-def test_a_failed_assembly_of_installed_packages_leaves_nothing_loadable(index, tmp_path, monkeypatch,
+def test_a_failed_assembly_of_installed_packages_leaves_nothing_loadable(index, installed_packages, monkeypatch,
                                                                         isolated_models_dir):
     """An installed chunk package whose assemble() writes half a file and fails: one clear error,
     and no file under the assembled name (the next load does not take half a model)."""
+    import tiny_base_pkg  # type: ignore[import-not-found]
+
     from nudge_local._errors import ModelFileError
     from nudge_local.catalog import locate_model
-
-    site = tmp_path / "site"
-    install_fake_packages(site)
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delitem(sys.modules, "tiny_base_pkg", raising=False)
-    import tiny_base_pkg  # type: ignore[import-not-found]
 
     def broken(output_path, overwrite=False):
         Path(output_path).write_bytes(b"GGUF half")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 PY = sys.executable
 LIMIT = 120.0
+_KEEP: list[socket.socket] = []
 
 
 def cli(*args: str, stdin: str | None = None) -> tuple[str, list[str], str | None]:
@@ -54,7 +55,7 @@ def probes(tmp: Path) -> list[tuple[str, list[str], str | None]]:
     busy.bind(("127.0.0.1", 0))
     busy.listen()
     taken = str(busy.getsockname()[1])
-    probes.keep = busy  # type: ignore[attr-defined]  # the port stays taken during the sweep
+    _KEEP.append(busy)  # the port stays taken during the sweep
     g = ["generate", "--pair", "demo", "--max-tokens", "8"]
     out = [
         cli("no-such-command"),

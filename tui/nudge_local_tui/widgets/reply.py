@@ -109,11 +109,8 @@ class ReplyView(Vertical, ChatItem, can_focus=True):
         self.spans = [(s.text, s.source) for s in result.spans]
         self.done = True
         self.cancelled = result.stop_reason == "cancelled"
-        self._status = stats_text(result)  # shown once the body is (never stats above no text)
-        if self.live:
-            self.refresh_body()
-        else:
-            self.set_status(self._status)
+        self._status = stats_text(result)  # drawn by the final render (never stats above no text)
+        self.refresh_body()
 
     def load(self, spans: list[tuple[str, str]], status: str) -> None:
         """Show a stored reply."""
