@@ -44,6 +44,9 @@ class EvalCounters:
     decode_seconds: float = 0.0
     #: a remote model: tokens its server generated that the rule did not use
     unused_tokens: int = 0
+    #: times a multi-threaded model fell back to one thread, another program slowing it down
+    #: (``_contention``; a running total, not reset per generation)
+    one_thread_fallbacks: int = 0
 
     @property
     def evaluated_tokens(self) -> int:

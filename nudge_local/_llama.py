@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import EvalCounters
+from ._contention import ThreadWatch
 from ._errors import ModelClosedError, ModelFileError, SettingError
 from ._llama_load import (
     N_BATCH,
@@ -101,6 +102,9 @@ class LlamaCppBackend:
         self._rows: dict[int, np.ndarray] = {}
         self._max_rows = max(2, min(MAX_ROWS, ROWS_BUDGET_BYTES // (4 * self.n_vocab)))
         self._counters = EvalCounters()
+        # A busy core elsewhere: single-token evaluations fall back to one thread (``_contention``).
+        self._watch = ThreadWatch()
+        self._threads_now = s.n_threads
 
     # -- what the public layer may know -------------------------------------------------------
     engine = "llama.cpp"
@@ -259,10 +263,19 @@ class LlamaCppBackend:
             b.n_seq_id[i] = 1
             b.seq_id[i][0] = 0
             b.logits[i] = flags[i]
+        single = len(chunk) == 1
+        n = self._settings.n_threads or 1
+        threads = self._watch.threads(n) if single else self._watch.batch_threads(n)
+        if threads != self._threads_now:
+            self._lib.llama_set_n_threads(self._ctx, threads, threads)
+            self._threads_now = threads
         t0 = time.perf_counter()
         rc = self._lib.llama_decode(self._ctx, b)
+        elapsed = time.perf_counter() - t0
+        if single and rc == 0 and self._watch.record(threads, elapsed):
+            self._counters.one_thread_fallbacks += 1
         c = self._counters
-        c.decode_seconds += time.perf_counter() - t0
+        c.decode_seconds += elapsed
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc}")
         c.decode_calls += 1
@@ -286,6 +299,8 @@ class LlamaCppBackend:
     def set_threads(self, n_threads: int) -> None:
         self._check_open()
         self._lib.llama_set_n_threads(self._ctx, n_threads, n_threads)
+        self._threads_now = n_threads
+        self._watch = ThreadWatch()  # a new plan: its timings start afresh
         self._settings = replace(self._settings, n_threads=n_threads)
 
     def _check_open(self) -> None:

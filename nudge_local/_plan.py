@@ -10,9 +10,16 @@ Which is faster depends on the machine and the pair (how much faster a model get
 threads, how the two share memory bandwidth), so it is measured: :func:`calibrate` runs a short
 nudged generation under each plan, and checks the fastest one for fragility - llama.cpp's
 threads wait for each other, so a plan that uses every core can collapse when one core is busy
-elsewhere (measured here: 27 → 235 ms per token). A plan that loses more than half its speed
-with one core taken while the other plan keeps up is set aside. The result is kept per machine
-and pair (``calibration_path()``) and re-measured by ``nudge-local tune``.
+elsewhere (measured here: 27 → 235 ms per token). Each model now watches for that and falls
+back to one thread while it lasts (``_contention``), which keeps ``turns`` at about 60% of its
+idle speed with a core busy instead of under 40%; a plan that still loses more than half its
+speed with one core taken while the other plan keeps up is set aside. The result is kept per
+machine and pair (``calibration_path()``) and re-measured by ``nudge-local tune``.
+
+On a CPU a small model's decoding is bound by memory bandwidth more than by cores: two models
+evaluating side by side on a core each get less done than one after the other on both cores
+(measured on the demo pair, held-out prompts: overlap 58.8 s, turns 45.5 s). A third plan that
+lent the cores back and forth evaluation by evaluation ran in between (57-59 s) and was dropped.
 """
 
 from __future__ import annotations

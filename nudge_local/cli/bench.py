@@ -102,7 +102,9 @@ def _print_breakdown(report: BenchReport, row: Row) -> None:
         print(f"  {name:<8} {int(work['single_tokens'])} tokens decoded one at a time, "
               f"{int(work['batched_tokens'])} in batches, {int(work['decode_calls'])} llama.cpp calls, "
               f"{int(work['rows_read'])} logits rows read ({int(work['rows_reused'])} reused), "
-              f"{work['decode_seconds']:.2f} s in llama.cpp")
+              f"{work['decode_seconds']:.2f} s in llama.cpp"
+              + (f", {int(work['one_thread_fallbacks'])} falls back to one thread (a core busy elsewhere)"
+                 if work.get("one_thread_fallbacks") else ""))
     print(f"  base tokens generated {b.base_generated}, thrown away by the repetition guards {b.base_discarded}")
     print(f"  main thread: {b.python_seconds:.2f} s in Python, {b.wait_seconds:.2f} s waiting for the other thread")
     print(f"  measured {b.measured_seconds:.2f} s; ideal {b.ideal_seconds:.2f} s (the same single-token decodes "
