@@ -11,7 +11,7 @@ threads, how the two share memory bandwidth), so it is measured: :func:`calibrat
 nudged generation under each plan, and checks the fastest one for fragility - llama.cpp's
 threads wait for each other, so a plan that uses every core can collapse when one core is busy
 elsewhere (measured here: 27 → 235 ms per token). Each model now watches for that and falls
-back to one thread while it lasts (``_contention``), which keeps ``turns`` at about 60% of its
+back to one thread while it lasts (``_contention``), which keeps ``turns`` at 58-67% of its
 idle speed with a core busy instead of under 40%; a plan that still loses more than half its
 speed with one core taken while the other plan keeps up is set aside. The result is kept per
 machine and pair (``calibration_path()``) and re-measured by ``nudge-local tune``.

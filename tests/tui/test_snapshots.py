@@ -1,7 +1,9 @@
 """Snapshot tests of the screens (pytest-textual-snapshot) at 80x24 and 120x36. Deterministic: a
 fake engine that reports a fixed duration, fixed catalog rows and machine memory, no clock text.
-Regenerate after a deliberate change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
-(and look at each new SVG before keeping it)."""
+The prompt's cursor does not blink here (a blink phase would depend on the machine's speed):
+it is drawn as right after a key press. Regenerate after a deliberate change with
+``pytest tests/tui/test_snapshots.py --snapshot-update`` (and look at each new SVG before
+keeping it)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,14 @@ from nudge_local_tui.pairs import ModelRow, PairRow
 from nudge_local_tui.screens import models as models_screen
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
+
+
+@pytest.fixture(autouse=True)
+def steady_cursor(monkeypatch):
+    """No blink timer toggling: the cursor shows exactly when the prompt has focus."""
+    from textual.widgets import TextArea
+
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
 
 
 @pytest.fixture(params=list(SIZES), ids=list(SIZES))
